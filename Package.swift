@@ -1,0 +1,60 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "hiveops-gateway",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "schemagen", targets: ["schemagen"]),
+        .library(name: "GeneratedMessages", targets: ["GeneratedMessages"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // The schema-first toolchain: Foundation only, so the plugin builds fast.
+        .target(name: "SchemaGen", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "schemagen",
+            dependencies: ["SchemaGen"],
+            path: "Sources/SchemaGenCLI",
+            swiftSettings: swiftSettings
+        ),
+        .plugin(
+            name: "GenerateMessages",
+            capability: .buildTool(),
+            dependencies: ["schemagen"]
+        ),
+        .target(
+            name: "GeneratedMessages",
+            swiftSettings: swiftSettings,
+            plugins: ["GenerateMessages"]
+        ),
+
+        .testTarget(
+            name: "SchemaGenTests",
+            dependencies: ["SchemaGen"],
+            exclude: ["Snippets", "Expected"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GeneratedMessagesTests",
+            dependencies: ["GeneratedMessages"],
+            swiftSettings: swiftSettings
+        ),
+
+    ]
+)

@@ -1,0 +1,56 @@
+/// Helpers the generated `Codable` conformances call.
+extension KeyedDecodingContainer where Key == AnyCodingKey {
+    /// Fails unless `key` holds exactly `constant`.
+    public func expectConstant(_ constant: String, forKey key: AnyCodingKey) throws {
+        let value = try decode(String.self, forKey: key)
+        guard value == constant else {
+            throw DecodingError.dataCorruptedError(
+                forKey: key,
+                in: self,
+                debugDescription: "expected \"\(constant)\", found \"\(value)\""
+            )
+        }
+    }
+
+    /// Fails if `key` is present and holds anything but `constant`.
+    public func expectConstantIfPresent(_ constant: String, forKey key: AnyCodingKey) throws {
+        if contains(key) { try expectConstant(constant, forKey: key) }
+    }
+
+    /// Every member not in `known`, decoded as `Value`.
+    public func decodeUnknownKeys<Value: Decodable>(_ type: Value.Type, known: Set<String>) throws -> [String: Value] {
+        var result: [String: Value] = [:]
+        for key in allKeys where !known.contains(key.stringValue) {
+            result[key.stringValue] = try decode(Value.self, forKey: key)
+        }
+        return result
+    }
+
+    /// Fails on the first member not in `known` (`additionalProperties: false`).
+    public func rejectUnknownKeys(known: Set<String>) throws {
+        if let key = allKeys.first(where: { !known.contains($0.stringValue) }) {
+            throw DecodingError.dataCorruptedError(
+                forKey: key,
+                in: self,
+                debugDescription: "unexpected member \"\(key.stringValue)\""
+            )
+        }
+    }
+}
+
+extension KeyedEncodingContainer where Key == AnyCodingKey {
+    /// Writes the kept unknown members, skipping any that would shadow a known one.
+    public mutating func encodeUnknownKeys<Value: Encodable>(_ values: [String: Value], known: Set<String>) throws {
+        for (key, value) in values where !known.contains(key) {
+            try encode(value, forKey: AnyCodingKey(key))
+        }
+    }
+}
+
+extension String {
+    /// Whether the string matches a JSON Schema `pattern` (an unanchored ECMA-style regular expression).
+    public func matchesPattern(_ pattern: String) -> Bool {
+        guard let regex = try? Regex(pattern) else { return false }
+        return firstMatch(of: regex) != nil
+    }
+}

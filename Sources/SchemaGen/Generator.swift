@@ -1,0 +1,30 @@
+/// The whole pipeline, top to bottom: parse the schema, build the type model,
+/// render Swift and TypeScript.
+public struct Generator: Sendable {
+    public struct Output: Equatable, Sendable {
+        public var swift: String
+        public var typeScript: String
+    }
+
+    /// The schema's name as the banners print it (never an absolute path, so output is reproducible).
+    public var sourceName: String
+    /// The command the TypeScript banner and `check` tell a developer to run.
+    public var regenerateCommand: String
+
+    public init(sourceName: String, regenerateCommand: String = Generator.defaultRegenerateCommand) {
+        self.sourceName = sourceName
+        self.regenerateCommand = regenerateCommand
+    }
+
+    public static let defaultRegenerateCommand =
+        "swift run schemagen generate --schema schemas/ws_messages.schema.json --ts-out mobile-pwa-types/ws-messages.d.ts"
+
+    public func generate(schemaText: String) throws(SchemaGenError) -> Output {
+        let root = try SchemaParser.parse(text: schemaText)
+        let model = try TypeModelBuilder.build(root)
+        return Output(
+            swift: SwiftRenderer(model: model, sourceName: sourceName).render(),
+            typeScript: TypeScriptRenderer(model: model, sourceName: sourceName, regenerateCommand: regenerateCommand).render()
+        )
+    }
+}

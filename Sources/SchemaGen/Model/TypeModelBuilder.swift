@@ -1,0 +1,390 @@
+/// Resolves references, flattens `allOf`, names inline types and finds
+/// recursion: the schema tree in, a ``TypeModel`` out.
+public struct TypeModelBuilder {
+    private let root: SchemaNode
+    /// `#/$defs/Name` → the node and its type name.
+    private var definitions: [String: (node: SchemaNode, name: String)] = [:]
+    private var declarations: [TypeDeclaration] = []
+    /// Type name → the pointer that declared it, to catch duplicates.
+    private var declaredNames: [String: String] = [:]
+
+    private init(root: SchemaNode) {
+        self.root = root
+    }
+
+    public static func build(_ root: SchemaNode) throws(SchemaGenError) -> TypeModel {
+        var builder = TypeModelBuilder(root: root)
+        for (key, node) in root.definitions {
+            let name = Naming.typeName(node.title ?? key)
+            let pointer = "#/$defs/" + SchemaParser.escape(key)
+            if let other = builder.definitions.values.first(where: { $0.name == name }) {
+                throw .duplicateTypeName(name: name, pointers: [other.node.pointer, pointer])
+            }
+            builder.definitions[pointer] = (node, name)
+        }
+        for (key, node) in root.definitions {
+            try builder.declareDefinition(node, name: builder.definitions["#/$defs/" + SchemaParser.escape(key)]!.name)
+        }
+        builder.markRecursion()
+        return TypeModel(version: root.version, declarations: builder.declarations)
+    }
+
+    // MARK: - Declarations
+
+    private mutating func declareDefinition(_ node: SchemaNode, name: String) throws(SchemaGenError) {
+        if needsDeclaration(node) {
+            try declare(node, name: name)
+        } else {
+            try reserve(name, pointer: node.pointer)
+            let slot = declarations.count
+            let target = try reference(for: node, suggestedName: name, allowDeclaration: false)
+            declarations.insert(.alias(AliasDeclaration(name: name, target: target, documentation: documentation(node))), at: slot)
+        }
+    }
+
+    /// Whether a node becomes a named type of its own rather than a reference to one.
+    private func needsDeclaration(_ node: SchemaNode) -> Bool {
+        guard node.reference == nil || !node.allOf.isEmpty || !node.properties.isEmpty else { return false }
+        return !node.allOf.isEmpty || !node.properties.isEmpty || !node.oneOf.isEmpty || !node.anyOf.isEmpty
+            || node.enumValues != nil
+            || (node.nonNullTypes == [.object] && isForbidden(node.additionalProperties))
+    }
+
+    private func isForbidden(_ additional: SchemaNode.AdditionalProperties) -> Bool {
+        if case .forbidden = additional { return true }
+        return false
+    }
+
+    private mutating func reserve(_ name: String, pointer: String) throws(SchemaGenError) {
+        if let other = declaredNames[name] {
+            throw .duplicateTypeName(name: name, pointers: [other, pointer])
+        }
+        declaredNames[name] = pointer
+    }
+
+    /// Declares a named type for the node; the owner comes before the inline types it declares.
+    private mutating func declare(_ node: SchemaNode, name: String) throws(SchemaGenError) {
+        try reserve(name, pointer: node.pointer)
+        let slot = declarations.count
+        let declaration: TypeDeclaration
+        if !node.oneOf.isEmpty {
+            declaration = try union(node, members: node.oneOf, name: name, tagged: true)
+        } else if !node.anyOf.isEmpty {
+            declaration = try union(node, members: node.anyOf, name: name, tagged: false)
+        } else if let values = node.enumValues {
+            guard node.nonNullTypes.isEmpty || node.nonNullTypes == [.string] else {
+                throw .unsupported(pointer: node.pointer + "/enum", message: "only string enums are supported")
+            }
+            declaration = .stringEnum(StringEnumDeclaration(name: name, values: values, documentation: documentation(node)))
+        } else {
+            declaration = .object(try object(node, name: name))
+        }
+        declarations.insert(declaration, at: slot)
+    }
+
+    private mutating func object(_ node: SchemaNode, name: String) throws(SchemaGenError) -> ObjectDeclaration {
+        let flattened = try flatten(node)
+        var properties: [PropertyDeclaration] = []
+        for (jsonName, schema) in flattened.properties {
+            properties.append(
+                try property(jsonName, schema: schema, owner: name, isRequired: flattened.required.contains(jsonName))
+            )
+        }
+        let unknownKeys: UnknownKeys
+        switch flattened.additionalProperties {
+        case .absent: unknownKeys = .ignored
+        case .allowed: unknownKeys = .kept(.json)
+        case .forbidden: unknownKeys = .rejected
+        case .schema(let schema):
+            unknownKeys = .kept(try reference(for: schema, suggestedName: name + "Value"))
+        }
+        return ObjectDeclaration(
+            name: name,
+            properties: properties,
+            unknownKeys: unknownKeys,
+            documentation: documentation(node)
+        )
+    }
+
+    private struct FlattenedObject {
+        var properties: [(name: String, schema: SchemaNode)] = []
+        var required: Set<String> = []
+        var additionalProperties: SchemaNode.AdditionalProperties = .absent
+    }
+
+    /// The node's own properties, then those of each `allOf` member, depth first;
+    /// the first definition of a property name wins.
+    private func flatten(_ node: SchemaNode, visiting: Set<String> = []) throws(SchemaGenError) -> FlattenedObject {
+        if visiting.contains(node.pointer) {
+            throw .invalidSchema(pointer: node.pointer, message: "allOf refers back to itself")
+        }
+        var result = FlattenedObject()
+        result.properties = node.properties
+        result.required = Set(node.required)
+        result.additionalProperties = node.additionalProperties
+        for member in node.allOf {
+            let target = try resolve(member)
+            guard target.oneOf.isEmpty, target.anyOf.isEmpty, target.enumValues == nil else {
+                throw .unsupported(pointer: member.pointer, message: "allOf members must be objects")
+            }
+            let nested = try flatten(target, visiting: visiting.union([node.pointer]))
+            for property in nested.properties where !result.properties.contains(where: { $0.name == property.name }) {
+                result.properties.append(property)
+            }
+            result.required.formUnion(nested.required)
+            if case .absent = result.additionalProperties {
+                result.additionalProperties = nested.additionalProperties
+            }
+        }
+        return result
+    }
+
+    private mutating func property(
+        _ jsonName: String,
+        schema: SchemaNode,
+        owner: String,
+        isRequired: Bool
+    )
+        throws(SchemaGenError) -> PropertyDeclaration
+    {
+        let type: TypeReference
+        if schema.constValue != nil {
+            type = .string
+        } else {
+            type = try reference(for: schema, suggestedName: owner + Naming.typeName(jsonName))
+        }
+        if let defaultValue = schema.defaultValue {
+            try validateDefault(defaultValue, type: type, pointer: schema.pointer + "/default")
+        }
+        return PropertyDeclaration(
+            jsonName: jsonName,
+            type: type,
+            isRequired: isRequired,
+            constant: schema.constValue,
+            pattern: schema.pattern,
+            defaultValue: schema.defaultValue,
+            documentation: documentation(schema)
+        )
+    }
+
+    private func validateDefault(_ value: JSONDocument, type: TypeReference, pointer: String) throws(SchemaGenError) {
+        let fits: Bool
+        switch (type, value) {
+        case (.string, .string), (.number, .number), (.boolean, .bool): fits = true
+        case (.integer, .number(let text)): fits = Int(text) != nil
+        case (.named(let name), .string(let text)):
+            fits =
+                declarations.contains {
+                    if case .stringEnum(let declaration) = $0 { return declaration.name == name && declaration.values.contains(text) }
+                    return false
+                } || definitions.values.contains { $0.name == name && $0.node.enumValues?.contains(text) == true }
+        case (.array, .array(let elements)): fits = elements.isEmpty
+        default: fits = false
+        }
+        guard fits else {
+            throw .unsupported(
+                pointer: pointer,
+                message: "default must be a string, number, boolean, enum value or empty array matching the property's type"
+            )
+        }
+    }
+
+    private mutating func union(
+        _ node: SchemaNode,
+        members: [SchemaNode],
+        name: String,
+        tagged: Bool
+    )
+        throws(SchemaGenError) -> TypeDeclaration
+    {
+        if tagged, let tagProperty = try tagProperty(of: members) {
+            var unionMembers: [TaggedUnionDeclaration.Member] = []
+            var seenConstants: Set<String> = []
+            for (index, member) in members.enumerated() {
+                guard case .named(let typeName) = try reference(for: member, suggestedName: name + "Option\(index + 1)")
+                else {
+                    throw .unsupported(pointer: member.pointer, message: "tagged union members must be objects")
+                }
+                let tagSchema = try flatten(try resolve(member)).properties.first { $0.name == tagProperty }!.schema
+                let tag: TaggedUnionDeclaration.Tag
+                if let constant = tagSchema.constValue {
+                    guard seenConstants.insert(constant).inserted else {
+                        throw .invalidSchema(pointer: member.pointer, message: "tag \"\(constant)\" is used twice")
+                    }
+                    tag = .constant(constant)
+                } else {
+                    tag = .pattern(tagSchema.pattern!)
+                }
+                unionMembers.append(.init(typeName: typeName, tag: tag))
+            }
+            return .taggedUnion(
+                TaggedUnionDeclaration(
+                    name: name,
+                    tagProperty: tagProperty,
+                    members: unionMembers,
+                    documentation: documentation(node)
+                )
+            )
+        }
+        var alternatives: [TypeReference] = []
+        for (index, member) in members.enumerated() {
+            alternatives.append(try reference(for: member, suggestedName: name + "Option\(index + 1)"))
+        }
+        return .untaggedUnion(
+            UntaggedUnionDeclaration(name: name, alternatives: alternatives, documentation: documentation(node))
+        )
+    }
+
+    /// The property every member requires with a `const` (or, for one member, a
+    /// `pattern`) value: `type` when it qualifies, else the first that does.
+    private func tagProperty(of members: [SchemaNode]) throws(SchemaGenError) -> String? {
+        var flattenedMembers: [FlattenedObject] = []
+        for member in members {
+            let target = try resolve(member)
+            guard target.oneOf.isEmpty, target.anyOf.isEmpty, target.enumValues == nil,
+                !target.properties.isEmpty || !target.allOf.isEmpty
+            else { return nil }
+            flattenedMembers.append(try flatten(target))
+        }
+        guard let first = flattenedMembers.first else { return nil }
+        let candidates = first.properties.map(\.name).filter { name in
+            var patternMembers = 0
+            for member in flattenedMembers {
+                guard member.required.contains(name),
+                    let schema = member.properties.first(where: { $0.name == name })?.schema
+                else { return false }
+                if schema.constValue != nil { continue }
+                guard schema.pattern != nil else { return false }
+                patternMembers += 1
+            }
+            return patternMembers <= 1
+        }
+        return candidates.contains("type") ? "type" : candidates.first
+    }
+
+    // MARK: - References
+
+    /// The type a node stands for, declaring inline named types as needed.
+    private mutating func reference(
+        for node: SchemaNode,
+        suggestedName: String,
+        allowDeclaration: Bool = true
+    )
+        throws(SchemaGenError) -> TypeReference
+    {
+        let base: TypeReference
+        if let reference = node.reference, node.allOf.isEmpty, node.properties.isEmpty {
+            base = .named(try definition(reference, pointer: node.pointer).name)
+        } else if allowDeclaration && needsDeclaration(node) {
+            let name = node.title.map(Naming.typeName) ?? suggestedName
+            try declare(node, name: name)
+            base = .named(name)
+        } else {
+            switch node.nonNullTypes.first {
+            case .string: base = .string
+            case .integer: base = .integer
+            case .number: base = .number
+            case .boolean: base = .boolean
+            case .array:
+                base = .array(
+                    try node.items.map { items throws(SchemaGenError) in
+                        try reference(for: items, suggestedName: suggestedName + "Item")
+                    } ?? .json
+                )
+            case .object:
+                if case .schema(let values) = node.additionalProperties {
+                    base = .dictionary(try reference(for: values, suggestedName: suggestedName + "Value"))
+                } else {
+                    base = .dictionary(.json)
+                }
+            case .null, nil:
+                base = node.constValue != nil ? .string : .json
+            }
+        }
+        return node.isNullable && base != .json ? .nullable(base) : base
+    }
+
+    private func definition(_ reference: String, pointer: String) throws(SchemaGenError) -> (node: SchemaNode, name: String) {
+        guard let definition = definitions[reference] else {
+            if reference.hasPrefix("#/$defs/"), !reference.dropFirst(8).contains("/") {
+                throw .unresolvableReference(pointer: pointer, reference: reference)
+            }
+            throw .unsupported(pointer: pointer + "/$ref", message: "\"\(reference)\" must point at a member of $defs")
+        }
+        return definition
+    }
+
+    /// The node a `$ref` points at, or the node itself.
+    private func resolve(_ node: SchemaNode) throws(SchemaGenError) -> SchemaNode {
+        guard let reference = node.reference, node.allOf.isEmpty, node.properties.isEmpty else { return node }
+        return try resolve(definition(reference, pointer: node.pointer).node)
+    }
+
+    private func documentation(_ node: SchemaNode) -> Documentation {
+        Documentation(summary: node.description, deprecated: node.deprecated, defaultValue: node.defaultValue.map(Self.jsonText))
+    }
+
+    static func jsonText(_ value: JSONDocument) -> String {
+        switch value {
+        case .null: "null"
+        case .bool(let bool): bool ? "true" : "false"
+        case .number(let text): text
+        case .string(let string): StringLiteral.json(string)
+        case .array(let elements): "[" + elements.map(jsonText).joined(separator: ", ") + "]"
+        case .object(let members):
+            "{" + members.map { StringLiteral.json($0.key) + ": " + jsonText($0.value) }.joined(separator: ", ") + "}"
+        }
+    }
+
+    // MARK: - Recursion
+
+    /// Marks properties and unions that contain their owner by value: Swift
+    /// stores those indirectly, or the type would have infinite size.
+    private mutating func markRecursion() {
+        let byName = Dictionary(declarations.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        func valueTarget(_ type: TypeReference) -> String? {
+            switch type {
+            case .named(let name): name
+            case .nullable(let wrapped): valueTarget(wrapped)
+            default: nil
+            }
+        }
+        func successors(_ name: String) -> [String] {
+            switch byName[name] {
+            case .object(let declaration): declaration.properties.compactMap { valueTarget($0.type) }
+            case .alias(let declaration): valueTarget(declaration.target).map { [$0] } ?? []
+            case .taggedUnion(let declaration): declaration.members.map(\.typeName)
+            case .untaggedUnion(let declaration): declaration.alternatives.compactMap(valueTarget)
+            case .stringEnum, nil: []
+            }
+        }
+        func reaches(_ start: String, _ goal: String) -> Bool {
+            var seen: Set<String> = []
+            var stack = [start]
+            while let name = stack.popLast() {
+                if name == goal { return true }
+                if seen.insert(name).inserted { stack.append(contentsOf: successors(name)) }
+            }
+            return false
+        }
+        declarations = declarations.map { declaration in
+            switch declaration {
+            case .object(var object):
+                for index in object.properties.indices {
+                    if let target = valueTarget(object.properties[index].type), reaches(target, object.name) {
+                        object.properties[index].isRecursive = true
+                    }
+                }
+                return .object(object)
+            case .taggedUnion(var union):
+                union.isRecursive = union.members.contains { reaches($0.typeName, union.name) }
+                return .taggedUnion(union)
+            case .untaggedUnion(var union):
+                union.isRecursive = union.alternatives.contains { valueTarget($0).map { reaches($0, union.name) } ?? false }
+                return .untaggedUnion(union)
+            case .stringEnum, .alias:
+                return declaration
+            }
+        }
+    }
+}

@@ -1,0 +1,286 @@
+import Foundation
+
+/// Turns a parsed JSON document into ``SchemaNode``s, rejecting every keyword
+/// the generator cannot honour with the JSON pointer of the offending node.
+public enum SchemaParser {
+    /// Keywords that shape the generated types.
+    static let shapingKeywords: Set<String> = [
+        "$ref", "type", "properties", "required", "additionalProperties", "items", "enum", "const",
+        "oneOf", "anyOf", "allOf", "format", "pattern", "title", "description", "deprecated", "default",
+    ]
+
+    /// Keywords that only validate or annotate; they change no generated type.
+    static let validationKeywords: Set<String> = [
+        "$schema", "$id", "$comment", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
+        "exclusiveMaximum", "multipleOf", "minItems", "maxItems", "uniqueItems", "minProperties",
+        "maxProperties", "examples", "readOnly", "writeOnly", "contentMediaType", "contentEncoding",
+    ]
+
+    /// Keywords that change what a value may be in ways no generated type can express.
+    static let rejectedKeywords: [String: String] = [
+        "$dynamicRef": "$dynamicRef is not supported",
+        "$dynamicAnchor": "$dynamicAnchor is not supported",
+        "$recursiveRef": "$recursiveRef is not supported",
+        "not": "'not' cannot be expressed as a type",
+        "if": "'if'/'then'/'else' cannot be expressed as a type",
+        "then": "'if'/'then'/'else' cannot be expressed as a type",
+        "else": "'if'/'then'/'else' cannot be expressed as a type",
+        "prefixItems": "'prefixItems' (tuples) is not supported",
+        "unevaluatedProperties": "'unevaluatedProperties' is not supported",
+        "unevaluatedItems": "'unevaluatedItems' is not supported",
+        "patternProperties": "'patternProperties' is not supported",
+        "propertyNames": "'propertyNames' is not supported",
+        "dependentSchemas": "'dependentSchemas' is not supported",
+        "dependentRequired": "'dependentRequired' is not supported",
+        "contains": "'contains' is not supported",
+        "definitions": "'definitions' is draft-07; use '$defs'",
+    ]
+
+    /// Parses schema text into its root node.
+    public static func parse(text: String) throws(SchemaGenError) -> SchemaNode {
+        try parse(document: JSONParser.parse(text))
+    }
+
+    public static func parse(document: JSONDocument) throws(SchemaGenError) -> SchemaNode {
+        try node(document, pointer: "#", isRoot: true)
+    }
+
+    private static func node(
+        _ document: JSONDocument,
+        pointer: String,
+        isRoot: Bool = false
+    ) throws(SchemaGenError)
+        -> SchemaNode
+    {
+        if case .bool(true) = document {
+            return emptyNode(pointer: pointer)
+        }
+        guard let members = document.objectMembers else {
+            throw .invalidSchema(pointer: pointer, message: "a schema must be an object or true")
+        }
+        for (key, _) in members {
+            if let reason = rejectedKeywords[key] {
+                throw .unsupported(pointer: pointer + "/" + escape(key), message: reason)
+            }
+            if key == "$defs" || key == "version" {
+                guard isRoot else {
+                    throw .unsupported(pointer: pointer + "/" + escape(key), message: "'\(key)' is only supported at the root")
+                }
+                continue
+            }
+            guard shapingKeywords.contains(key) || validationKeywords.contains(key) else {
+                throw .unsupported(pointer: pointer + "/" + escape(key), message: "unknown keyword '\(key)'")
+            }
+        }
+
+        let reference = try string(document["$ref"], pointer: pointer, keyword: "$ref")
+        if let reference, !reference.hasPrefix("#") {
+            throw .unsupported(pointer: pointer + "/$ref", message: "remote reference \"\(reference)\" is not supported")
+        }
+        return SchemaNode(
+            pointer: pointer,
+            title: try string(document["title"], pointer: pointer, keyword: "title"),
+            description: try string(document["description"], pointer: pointer, keyword: "description"),
+            types: try types(document["type"], pointer: pointer),
+            reference: reference,
+            properties: try properties(document["properties"], pointer: pointer),
+            required: try stringArray(document["required"], pointer: pointer, keyword: "required") ?? [],
+            additionalProperties: try additionalProperties(document["additionalProperties"], pointer: pointer),
+            items: try document["items"].map { items throws(SchemaGenError) in
+                try node(items, pointer: pointer + "/items")
+            },
+            enumValues: try enumValues(document["enum"], pointer: pointer),
+            constValue: try constValue(document["const"], pointer: pointer),
+            pattern: try string(document["pattern"], pointer: pointer, keyword: "pattern"),
+            format: try string(document["format"], pointer: pointer, keyword: "format"),
+            oneOf: try schemaArray(document["oneOf"], pointer: pointer, keyword: "oneOf"),
+            anyOf: try schemaArray(document["anyOf"], pointer: pointer, keyword: "anyOf"),
+            allOf: try schemaArray(document["allOf"], pointer: pointer, keyword: "allOf"),
+            deprecated: try bool(document["deprecated"], pointer: pointer, keyword: "deprecated") ?? false,
+            defaultValue: document["default"],
+            definitions: isRoot ? try definitions(document["$defs"], pointer: pointer) : [],
+            version: isRoot ? try string(document["version"], pointer: pointer, keyword: "version") : nil
+        )
+    }
+
+    private static func emptyNode(pointer: String) -> SchemaNode {
+        SchemaNode(
+            pointer: pointer,
+            title: nil,
+            description: nil,
+            types: [],
+            reference: nil,
+            properties: [],
+            required: [],
+            additionalProperties: .absent,
+            items: nil,
+            enumValues: nil,
+            constValue: nil,
+            pattern: nil,
+            format: nil,
+            oneOf: [],
+            anyOf: [],
+            allOf: [],
+            deprecated: false,
+            defaultValue: nil,
+            definitions: [],
+            version: nil
+        )
+    }
+
+    private static func types(_ value: JSONDocument?, pointer: String) throws(SchemaGenError) -> [SchemaNode.PrimitiveType] {
+        guard let value else { return [] }
+        let names: [String]
+        switch value {
+        case .string(let name): names = [name]
+        case .array(let elements):
+            names = try elements.map { element throws(SchemaGenError) in
+                guard let name = element.stringValue else {
+                    throw .invalidSchema(pointer: pointer + "/type", message: "type names must be strings")
+                }
+                return name
+            }
+        default: throw .invalidSchema(pointer: pointer + "/type", message: "'type' must be a string or an array")
+        }
+        let types = try names.map { name throws(SchemaGenError) in
+            guard let type = SchemaNode.PrimitiveType(rawValue: name) else {
+                throw .invalidSchema(pointer: pointer + "/type", message: "unknown type '\(name)'")
+            }
+            return type
+        }
+        if types.filter({ $0 != .null }).count > 1 {
+            throw .unsupported(
+                pointer: pointer + "/type",
+                message: "more than one non-null type; use anyOf"
+            )
+        }
+        return types
+    }
+
+    private static func properties(
+        _ value: JSONDocument?,
+        pointer: String
+    ) throws(SchemaGenError) -> [(
+        name: String, schema: SchemaNode
+    )] {
+        guard let value else { return [] }
+        guard let members = value.objectMembers else {
+            throw .invalidSchema(pointer: pointer + "/properties", message: "'properties' must be an object")
+        }
+        var result: [(name: String, schema: SchemaNode)] = []
+        for (name, schema) in members {
+            result.append((name, try node(schema, pointer: pointer + "/properties/" + escape(name))))
+        }
+        return result
+    }
+
+    private static func definitions(
+        _ value: JSONDocument?,
+        pointer: String
+    ) throws(SchemaGenError) -> [(
+        name: String, schema: SchemaNode
+    )] {
+        guard let value else { return [] }
+        guard let members = value.objectMembers else {
+            throw .invalidSchema(pointer: pointer + "/$defs", message: "'$defs' must be an object")
+        }
+        var result: [(name: String, schema: SchemaNode)] = []
+        for (name, schema) in members {
+            result.append((name, try node(schema, pointer: pointer + "/$defs/" + escape(name))))
+        }
+        return result
+    }
+
+    private static func additionalProperties(
+        _ value: JSONDocument?,
+        pointer: String
+    ) throws(SchemaGenError)
+        -> SchemaNode.AdditionalProperties
+    {
+        switch value {
+        case nil: .absent
+        case .bool(true): .allowed
+        case .bool(false): .forbidden
+        case .some(let schema): .schema(try node(schema, pointer: pointer + "/additionalProperties"))
+        }
+    }
+
+    private static func enumValues(_ value: JSONDocument?, pointer: String) throws(SchemaGenError) -> [String]? {
+        guard let value else { return nil }
+        guard let elements = value.arrayValue, !elements.isEmpty else {
+            throw .invalidSchema(pointer: pointer + "/enum", message: "'enum' must be a non-empty array")
+        }
+        return try elements.map { element throws(SchemaGenError) in
+            guard let string = element.stringValue else {
+                throw .unsupported(pointer: pointer + "/enum", message: "only string enums are supported")
+            }
+            return string
+        }
+    }
+
+    private static func constValue(_ value: JSONDocument?, pointer: String) throws(SchemaGenError) -> String? {
+        guard let value else { return nil }
+        guard let string = value.stringValue else {
+            throw .unsupported(pointer: pointer + "/const", message: "only string constants are supported")
+        }
+        return string
+    }
+
+    private static func schemaArray(
+        _ value: JSONDocument?,
+        pointer: String,
+        keyword: String
+    ) throws(SchemaGenError)
+        -> [SchemaNode]
+    {
+        guard let value else { return [] }
+        guard let elements = value.arrayValue, !elements.isEmpty else {
+            throw .invalidSchema(pointer: pointer + "/" + keyword, message: "'\(keyword)' must be a non-empty array")
+        }
+        var result: [SchemaNode] = []
+        for (index, element) in elements.enumerated() {
+            result.append(try node(element, pointer: "\(pointer)/\(keyword)/\(index)"))
+        }
+        return result
+    }
+
+    private static func string(_ value: JSONDocument?, pointer: String, keyword: String) throws(SchemaGenError) -> String? {
+        guard let value else { return nil }
+        guard let string = value.stringValue else {
+            throw .invalidSchema(pointer: pointer + "/" + escape(keyword), message: "'\(keyword)' must be a string")
+        }
+        return string
+    }
+
+    private static func stringArray(
+        _ value: JSONDocument?,
+        pointer: String,
+        keyword: String
+    ) throws(SchemaGenError)
+        -> [String]?
+    {
+        guard let value else { return nil }
+        guard let elements = value.arrayValue else {
+            throw .invalidSchema(pointer: pointer + "/" + keyword, message: "'\(keyword)' must be an array of strings")
+        }
+        return try elements.map { element throws(SchemaGenError) in
+            guard let string = element.stringValue else {
+                throw .invalidSchema(pointer: pointer + "/" + keyword, message: "'\(keyword)' must be an array of strings")
+            }
+            return string
+        }
+    }
+
+    private static func bool(_ value: JSONDocument?, pointer: String, keyword: String) throws(SchemaGenError) -> Bool? {
+        guard let value else { return nil }
+        guard let bool = value.boolValue else {
+            throw .invalidSchema(pointer: pointer + "/" + keyword, message: "'\(keyword)' must be a boolean")
+        }
+        return bool
+    }
+
+    /// Escapes a reference token as RFC 6901 says.
+    static func escape(_ token: String) -> String {
+        token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+}

@@ -1,0 +1,37 @@
+/// Turns schema names into identifiers, the same way for both languages.
+enum Naming {
+    /// `project_index` → `ProjectIndex`, `connection-info` → `ConnectionInfo`, `ServerMessage` → `ServerMessage`.
+    static func typeName(_ raw: String) -> String {
+        let name = words(raw).map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+        guard let first = name.first else { return "_" }
+        return first.isNumber ? "_" + name : name
+    }
+
+    /// `connection_id` → `connectionId`, `ServerFrameBase` → `serverFrameBase`.
+    static func memberName(_ raw: String) -> String {
+        let parts = words(raw)
+        guard let head = parts.first else { return "_" }
+        let name = lowercasingLeadingCapitals(head) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+        guard let first = name.first else { return "_" }
+        return first.isNumber ? "_" + name : name
+    }
+
+    /// Splits on anything that is not a letter or digit.
+    private static func words(_ raw: String) -> [String] {
+        raw.split { !($0.isLetter || $0.isNumber) || !$0.isASCII }.map(String.init)
+    }
+
+    /// `URLPath` → `urlPath`, `Pong` → `pong`, `ID` → `id`.
+    private static func lowercasingLeadingCapitals(_ word: String) -> String {
+        let characters = Array(word)
+        var upperRun = 0
+        while upperRun < characters.count, characters[upperRun].isUppercase { upperRun += 1 }
+        switch upperRun {
+        case 0: return word
+        case 1, characters.count: return String(characters[0..<upperRun]).lowercased() + String(characters[upperRun...])
+        default:
+            // Keep the last capital of a run when a lowercase word follows it: `URLPath` → `urlPath`.
+            return String(characters[0..<upperRun - 1]).lowercased() + String(characters[(upperRun - 1)...])
+        }
+    }
+}

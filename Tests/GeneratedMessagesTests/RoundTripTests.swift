@@ -1,0 +1,131 @@
+import Foundation
+import GeneratedMessages
+import Testing
+
+/// Every fixture frame decodes into the case its file name names, and
+/// re-encodes to an equal JSON value: nothing is lost, unknown parts included.
+@Suite struct RoundTripTests {
+    static let framesDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appending(path: "Fixtures/frames")
+
+    static func fixtures(_ folder: String) -> [String] {
+        let directory = framesDirectory.appending(path: folder)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.sorted().map { "\(folder)/\($0)" }
+    }
+
+    static let serverFixtures = fixtures("server") + fixtures("tolerated/server")
+    static let clientFixtures = fixtures("client") + fixtures("tolerated/client")
+
+    /// `server/error.invalid-subscriptions.json` → `error`.
+    static func expectedType(_ fixture: String) -> String {
+        String(fixture.split(separator: "/").last!.split(separator: ".").first!)
+    }
+
+    static func load(_ fixture: String) throws -> Data {
+        try Data(contentsOf: framesDirectory.appending(path: fixture))
+    }
+
+    @Test func everyServerFrameTypeHasAFixture() {
+        let types = Set(Self.fixtures("server").map(Self.expectedType))
+        let required: Set<String> = [
+            "connection_established", "dashboard_initialized", "subscription_updated", "pong", "error",
+            "data_response", "data_error", "disconnect_notice", "agent_update", "coordination_update",
+            "task_update", "system_update", "critical_alert", "system_event", "agent_event", "project_index_event",
+        ]
+        #expect(types.isSuperset(of: required), "missing: \(required.subtracting(types).sorted())")
+        let clientTypes = Set(Self.fixtures("client").map(Self.expectedType))
+        #expect(clientTypes == ["ping", "subscribe", "unsubscribe", "request_data"])
+    }
+
+    @Test(arguments: serverFixtures)
+    func serverFrame(_ fixture: String) throws {
+        let data = try Self.load(fixture)
+        let message = try JSONDecoder().decode(ServerMessage.self, from: data)
+        let expected = Self.expectedType(fixture)
+        if expected == "unknown" {
+            guard case .unknown = message else {
+                Issue.record("\(fixture) decoded as \(message.type), expected unknown")
+                return
+            }
+        } else {
+            #expect(message.type == expected)
+            if case .unknown = message { Issue.record("\(fixture) decoded as unknown") }
+        }
+        try expectLossless(message, original: data)
+    }
+
+    @Test(arguments: clientFixtures)
+    func clientFrame(_ fixture: String) throws {
+        let data = try Self.load(fixture)
+        let message = try JSONDecoder().decode(ClientMessage.self, from: data)
+        let expected = Self.expectedType(fixture)
+        if expected == "unknown" {
+            guard case .unknown = message else {
+                Issue.record("\(fixture) decoded as \(message.type), expected unknown")
+                return
+            }
+        } else {
+            #expect(message.type == expected)
+        }
+        try expectLossless(message, original: data)
+    }
+
+    private func expectLossless(_ message: some Codable & Equatable, original: Data) throws {
+        let encoded = try JSONEncoder().encode(message)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: encoded) == JSONDecoder().decode(JSONValue.self, from: original))
+        #expect(try JSONDecoder().decode(type(of: message), from: encoded) == message)
+    }
+
+    @Test func specificCasesDecodeIntoTheRightMembers() throws {
+        let update = try JSONDecoder().decode(ServerMessage.self, from: Self.load("server/agent_update.json"))
+        guard case .update(let agentUpdate) = update else {
+            Issue.record("agent_update is not .update")
+            return
+        }
+        #expect(agentUpdate.subscription == .agents)
+        #expect(agentUpdate.correlationId == "evt-1001")
+
+        let legacy = try JSONDecoder().decode(ServerMessage.self, from: Self.load("tolerated/server/disconnect_notice.hiveops-1.0.0-admin-text.json"))
+        guard case .disconnectNotice(let notice) = legacy else {
+            Issue.record("legacy notice is not .disconnectNotice")
+            return
+        }
+        #expect(notice.reason == .unknown("maintenance window"))
+        #expect(notice.reason.rawValue == "maintenance window")
+
+        let future = try JSONDecoder().decode(
+            ServerMessage.self,
+            from: Self.load("tolerated/server/connection_established.forward-compatible.json")
+        )
+        guard case .connectionEstablished(let established) = future else {
+            Issue.record("forward-compatible frame is not .connectionEstablished")
+            return
+        }
+        #expect(established.subscriptions == [.agents, .unknown("holograms")])
+        #expect(established.additionalProperties["region"] == "eu-west")
+    }
+
+    @Test func encodingAlwaysWritesTheTag() throws {
+        let pong = Pong(correlationId: "c-1", timestamp: "2026-11-27T00:00:00Z")
+        let object = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(ServerMessage.pong(pong)))
+        #expect(object["type"] == "pong")
+        #expect(object["correlation_id"] == "c-1")
+    }
+
+    @Test func aWrongTagIsADecodingError() {
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Pong.self, from: Data(#"{"type": "ping", "correlation_id": "x", "timestamp": "t"}"#.utf8))
+        }
+    }
+
+    @Test func subscriptionsThatAreNotAnArrayOfStringsAreRejected() {
+        for body in [#"{"type": "subscribe", "subscriptions": "agents"}"#, #"{"type": "subscribe", "subscriptions": [1]}"#] {
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(ClientMessage.self, from: Data(body.utf8)) }
+        }
+    }
+
+    @Test func contractVersionIsExposed() {
+        #expect(MessageContract.version == "1.1.0")
+    }
+}

@@ -1,0 +1,101 @@
+import SchemaGen
+import Testing
+
+/// Keywords the generator cannot honour, and broken schemas: each is refused
+/// with an error that points at the offending node.
+@Suite struct RejectionTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var schema: String
+        var error: SchemaGenError
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(
+            name: "$dynamicRef",
+            schema: ##"{"$defs": {"A": {"type": "object", "properties": {"b": {"$dynamicRef": "#node"}}}}}"##,
+            error: .unsupported(pointer: "#/$defs/A/properties/b/$dynamicRef", message: "$dynamicRef is not supported")
+        ),
+        Case(
+            name: "not",
+            schema: #"{"$defs": {"A": {"not": {"type": "string"}}}}"#,
+            error: .unsupported(pointer: "#/$defs/A/not", message: "'not' cannot be expressed as a type")
+        ),
+        Case(
+            name: "if/then/else",
+            schema: #"{"$defs": {"A": {"type": "object", "if": {}, "then": {}, "else": {}}}}"#,
+            error: .unsupported(pointer: "#/$defs/A/if", message: "'if'/'then'/'else' cannot be expressed as a type")
+        ),
+        Case(
+            name: "then alone",
+            schema: #"{"$defs": {"A": {"type": "object", "then": {}}}}"#,
+            error: .unsupported(pointer: "#/$defs/A/then", message: "'if'/'then'/'else' cannot be expressed as a type")
+        ),
+        Case(
+            name: "prefixItems",
+            schema: #"{"$defs": {"Pair": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}}}"#,
+            error: .unsupported(pointer: "#/$defs/Pair/prefixItems", message: "'prefixItems' (tuples) is not supported")
+        ),
+        Case(
+            name: "unevaluatedProperties",
+            schema: #"{"$defs": {"A": {"type": "object", "unevaluatedProperties": false}}}"#,
+            error: .unsupported(pointer: "#/$defs/A/unevaluatedProperties", message: "'unevaluatedProperties' is not supported")
+        ),
+        Case(
+            name: "remote $ref",
+            schema: #"{"$defs": {"A": {"type": "object", "properties": {"b": {"$ref": "https://example.com/b.json"}}}}}"#,
+            error: .unsupported(
+                pointer: "#/$defs/A/properties/b/$ref",
+                message: "remote reference \"https://example.com/b.json\" is not supported"
+            )
+        ),
+        Case(
+            name: "unresolvable $ref",
+            schema: ##"{"$defs": {"A": {"type": "object", "properties": {"b": {"$ref": "#/$defs/Missing"}}}}}"##,
+            error: .unresolvableReference(pointer: "#/$defs/A/properties/b", reference: "#/$defs/Missing")
+        ),
+        Case(
+            name: "duplicate type names from titles",
+            schema: #"{"$defs": {"A": {"title": "Same", "type": "object"}, "B": {"title": "Same", "type": "object"}}}"#,
+            error: .duplicateTypeName(name: "Same", pointers: ["#/$defs/A", "#/$defs/B"])
+        ),
+        Case(
+            name: "duplicate type names from an inline title",
+            schema: #"""
+                {"$defs": {"Meta": {"type": "object", "properties": {"a": {"type": "string"}}},
+                 "Owner": {"type": "object", "properties": {"m": {"title": "Meta", "type": "object", "properties": {"x": {"type": "string"}}}}}}}
+                """#,
+            error: .duplicateTypeName(name: "Meta", pointers: ["#/$defs/Meta", "#/$defs/Owner/properties/m"])
+        ),
+        Case(
+            name: "malformed JSON",
+            schema: "{\n  \"$defs\": {\n    \"A\": {\"type\": \"object\",}\n  }\n}",
+            error: .malformedJSON(message: "expected a string key", line: 3, column: 28)
+        ),
+        Case(
+            name: "unterminated JSON",
+            schema: "{\"$defs\": {",
+            error: .malformedJSON(message: "expected a string key", line: 1, column: 12)
+        ),
+        Case(
+            name: "unknown keyword",
+            schema: #"{"$defs": {"A": {"type": "object", "propertyz": {}}}}"#,
+            error: .unsupported(pointer: "#/$defs/A/propertyz", message: "unknown keyword 'propertyz'")
+        ),
+    ]
+
+    @Test(arguments: cases)
+    func rejected(_ testCase: Case) {
+        #expect(throws: testCase.error) {
+            try Generator(sourceName: "test.json").generate(schemaText: testCase.schema)
+        }
+    }
+
+    @Test func errorDescriptionNamesThePointer() {
+        let error = SchemaGenError.unsupported(pointer: "#/$defs/A/not", message: "'not' cannot be expressed as a type")
+        #expect(error.description == "unsupported schema at #/$defs/A/not: 'not' cannot be expressed as a type")
+        let malformed = SchemaGenError.malformedJSON(message: "expected a string key", line: 3, column: 29)
+        #expect(malformed.description == "malformed JSON at line 3, column 29: expected a string key")
+    }
+}
