@@ -11,6 +11,7 @@ let package = Package(
     name: "hiveops-gateway",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "hiveops-gateway", targets: ["GatewayCLI"]),
         .executable(name: "schemagen", targets: ["schemagen"]),
         .library(name: "GeneratedMessages", targets: ["GeneratedMessages"]),
     ],
@@ -42,6 +43,37 @@ let package = Package(
             name: "GeneratedMessages",
             swiftSettings: swiftSettings,
             plugins: ["GenerateMessages"]
+        ),
+
+        // The gateway: a library, so tests and benchmarks reach its parts, and a thin CLI.
+        .target(
+            name: "HiveOpsGateway",
+            dependencies: [
+                "GeneratedMessages",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Server",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "GatewayCLI",
+            dependencies: [
+                "HiveOpsGateway",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
         ),
 
         .testTarget(

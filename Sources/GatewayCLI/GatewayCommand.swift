@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import HiveOpsGateway
+import Logging
+import Metrics
+import Prometheus
+
+/// `hiveops-gateway`: every setting has a flag and an environment variable;
+/// flags win over the environment, the environment over the defaults.
+@main
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hiveops-gateway",
+        abstract: "The HiveOps dashboard WebSocket gateway.",
+        discussion: """
+            With no settings it listens on 127.0.0.1:8000 with an in-process broker (no Redis).
+            Each option can also be set by the environment variable named in its help; a flag wins.
+            """
+    )
+
+    @Option(help: "Address to listen on. (env: HIVEOPS_HOST, default: 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one. (env: PORT, default: 8000)")
+    var port: Int?
+
+    @Option(help: "redis://[user:password@]host:port[/db] for scale-out; none runs the in-process broker. (env: REDIS_URL)")
+    var redisURL: String?
+
+    @Option(help: "Inbound messages a second per connection. (env: WS_RATE_TOKENS_PER_SEC, default: 20)")
+    var rateLimitRps: Double?
+
+    @Option(help: "Inbound burst per connection. (env: WS_RATE_BURST, default: 40)")
+    var rateLimitBurst: Int?
+
+    @Option(help: "Seconds between two rate-limit notices to one client. (env: WS_RATE_NOTIFY_COOLDOWN_SECONDS, default: 5)")
+    var rateLimitCooldown: Double?
+
+    @Option(help: "Seconds of continuous flooding before a client is disconnected (1008); 0 never. (env: WS_RATE_ABUSE_WINDOW_SECONDS, default: 30)")
+    var rateLimitAbuseWindow: Double?
+
+    @Option(help: "Largest inbound text message in bytes; larger ones get an error. (env: WS_MAX_MESSAGE_BYTES, default: 65536)")
+    var maxMessageBytes: Int?
+
+    @Option(help: "Consecutive send failures before a slow client is disconnected (1013). (env: WS_BACKPRESSURE_THRESHOLD, default: 5)")
+    var backpressureThreshold: Int?
+
+    @Option(help: "Outbound queue bound per connection, in bytes. (env: WS_OUTBOUND_QUEUE_BYTES, default: 1048576)")
+    var outboundQueueBytes: Int?
+
+    @Option(help: "Outbound queue bound per connection, in frames. (env: WS_OUTBOUND_QUEUE_FRAMES, default: 1000)")
+    var outboundQueueFrames: Int?
+
+    @Option(help: "Seconds a write may take before it counts as a send failure. (env: WS_WRITE_DEADLINE_SECONDS, default: 5)")
+    var writeDeadline: Double?
+
+    @Option(help: "Seconds without an inbound message before a connection is closed. (env: WS_IDLE_TIMEOUT_SECONDS, default: 600)")
+    var idleTimeout: Double?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical. (env: LOG_LEVEL, default: info)")
+    var logLevel: String?
+
+    @Option(help: "text or json. (env: LOG_FORMAT, default: text)")
+    var logFormat: String?
+
+    func run() async throws {
+        let configuration: GatewayConfiguration
+        do {
+            configuration = try resolveConfiguration(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let logFormat = configuration.logFormat
+        let logLevel = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler =
+                logFormat == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "hiveops-gateway")
+        let gateway = try buildApplication(configuration: configuration, logger: logger, registry: registry) { port in
+            logger.info(
+                "hiveops-gateway ready",
+                metadata: [
+                    "address": "http://\(configuration.host):\(port)",
+                    "broker": "\(configuration.redisURL == nil ? "in-process" : "redis")",
+                    "contract_version": "\(configuration.contractVersion)",
+                ]
+            )
+        }
+        try await gateway.run()
+    }
+
+    /// Flags, then the environment, then the defaults; a bad value names its setting.
+    func resolveConfiguration(environment: [String: String]) throws -> GatewayConfiguration {
+        let settings = SettingsResolver(environment: environment)
+        var configuration = GatewayConfiguration()
+        configuration.host = try settings.string(host, flag: "--host", env: "HIVEOPS_HOST") ?? configuration.host
+        configuration.port = try settings.integer(port, flag: "--port", env: "PORT", range: 0...65_535) ?? configuration.port
+        configuration.redisURL = try settings.string(redisURL, flag: "--redis-url", env: "REDIS_URL")
+        configuration.rateLimitTokensPerSecond =
+            try settings.number(rateLimitRps, flag: "--rate-limit-rps", env: "WS_RATE_TOKENS_PER_SEC", minimum: 0.001)
+            ?? configuration.rateLimitTokensPerSecond
+        configuration.rateLimitBurst =
+            try settings.integer(rateLimitBurst, flag: "--rate-limit-burst", env: "WS_RATE_BURST", range: 1...1_000_000) ?? configuration.rateLimitBurst
+        if let cooldown = try settings.number(rateLimitCooldown, flag: "--rate-limit-cooldown", env: "WS_RATE_NOTIFY_COOLDOWN_SECONDS", minimum: 0) {
+            configuration.rateLimitCooldown = .seconds(cooldown)
+        }
+        if let window = try settings.number(rateLimitAbuseWindow, flag: "--rate-limit-abuse-window", env: "WS_RATE_ABUSE_WINDOW_SECONDS", minimum: 0) {
+            configuration.rateLimitAbuseWindow = window == 0 ? nil : .seconds(window)
+        }
+        configuration.maxMessageBytes =
+            try settings.integer(maxMessageBytes, flag: "--max-message-bytes", env: "WS_MAX_MESSAGE_BYTES", range: 1...configuration.maxFrameBytes)
+            ?? configuration.maxMessageBytes
+        configuration.backpressureThreshold =
+            try settings.integer(backpressureThreshold, flag: "--backpressure-threshold", env: "WS_BACKPRESSURE_THRESHOLD", range: 1...1_000_000)
+            ?? configuration.backpressureThreshold
+        configuration.outboundQueueMaxBytes =
+            try settings.integer(outboundQueueBytes, flag: "--outbound-queue-bytes", env: "WS_OUTBOUND_QUEUE_BYTES", range: 1_024...1 << 30)
+            ?? configuration.outboundQueueMaxBytes
+        configuration.outboundQueueMaxFrames =
+            try settings.integer(outboundQueueFrames, flag: "--outbound-queue-frames", env: "WS_OUTBOUND_QUEUE_FRAMES", range: 1...10_000_000)
+            ?? configuration.outboundQueueMaxFrames
+        if let deadline = try settings.number(writeDeadline, flag: "--write-deadline", env: "WS_WRITE_DEADLINE_SECONDS", minimum: 0.001) {
+            configuration.writeDeadline = .seconds(deadline)
+        }
+        if let idle = try settings.number(idleTimeout, flag: "--idle-timeout", env: "WS_IDLE_TIMEOUT_SECONDS", minimum: 0.001) {
+            configuration.idleTimeout = .seconds(idle)
+        }
+        if let level = try settings.string(logLevel, flag: "--log-level", env: "LOG_LEVEL") {
+            guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+                throw SettingError(setting: "--log-level (LOG_LEVEL)", value: level, expected: "one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            configuration.logLevel = parsed
+        }
+        if let format = try settings.string(logFormat, flag: "--log-format", env: "LOG_FORMAT") {
+            guard let parsed = GatewayConfiguration.LogFormat(rawValue: format.lowercased()) else {
+                throw SettingError(setting: "--log-format (LOG_FORMAT)", value: format, expected: "text or json")
+            }
+            configuration.logFormat = parsed
+        }
+        return configuration
+    }
+}

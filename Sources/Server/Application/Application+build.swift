@@ -1,0 +1,88 @@
+import Foundation
+public import Hummingbird
+import HummingbirdWebSocket
+public import Logging
+import NIOCore
+public import Prometheus
+public import ServiceLifecycle
+public import UnixSignals
+
+/// The gateway, assembled: the Hummingbird application and the services that
+/// run beside it. `run()` runs them all until SIGINT/SIGTERM.
+public struct GatewayApplication: Sendable {
+    public let services: GatewayServices
+    public let application: any ApplicationProtocol
+    public let supervisor: ConnectionSupervisor
+    public let extraServices: [any Service]
+
+    /// Runs until a signal (or `gracefulShutdownSignals`) asks it to stop, then shuts down in order:
+    /// connections get their notices first, then the HTTP server stops.
+    public func run(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+        // ServiceGroup stops services in reverse order: the supervisor (notices, 1001) before the server.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: application)] + extraServices.map { .init(service: $0) } + [.init(service: supervisor)],
+                gracefulShutdownSignals: gracefulShutdownSignals,
+                logger: services.logger
+            )
+        )
+        try await group.run()
+    }
+}
+
+/// Builds the gateway from its configuration.
+/// - Parameters:
+///   - onServerRunning: called with the bound port once the server listens (port 0 picks a free one).
+public func buildApplication(
+    configuration: GatewayConfiguration,
+    logger: Logger,
+    registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> GatewayApplication {
+    let metrics = GatewayMetrics(registry: registry)
+    let manager = ConnectionManager(metrics: metrics, logger: logger)
+    let lastKnown = LastKnownData()
+    let router = EventRouter(manager: manager, lastKnown: lastKnown, logger: logger)
+    let services = GatewayServices(
+        configuration: configuration,
+        metrics: metrics,
+        manager: manager,
+        lastKnown: lastKnown,
+        router: router,
+        bus: InProcessEventBus(router: router),
+        logger: logger
+    )
+
+    let httpRouter = Router(context: GatewayRequestContext.self)
+    WebSocketController(services: services).addRoutes(to: httpRouter)
+    DashboardController(services: services).addRoutes(to: httpRouter.group("/api/dashboard/websocket"))
+    MetricsController(services: services).addRoutes(to: httpRouter)
+    httpRouter.get("/health") { _, _ in
+        let report = services.health()
+        return JSONResponse(status: report.status == .unhealthy ? .serviceUnavailable : .ok, report)
+    }
+
+    let application = Application(
+        router: httpRouter,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: httpRouter,
+            configuration: .init(
+                maxFrameSize: configuration.maxFrameBytes,
+                autoPing: .enabled(timePeriod: .seconds(30)),
+                closeTimeout: configuration.closeGrace,
+                validateUTF8: true
+            )
+        ),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hiveops-gateway"),
+        onServerRunning: { channel in
+            await onServerRunning(channel.localAddress?.port ?? configuration.port)
+        },
+        logger: logger
+    )
+    return GatewayApplication(
+        services: services,
+        application: application,
+        supervisor: ConnectionSupervisor(services: services),
+        extraServices: []
+    )
+}

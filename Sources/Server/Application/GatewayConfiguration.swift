@@ -1,0 +1,97 @@
+public import GeneratedMessages
+public import Logging
+
+/// Every setting of the gateway, with the HiveOps defaults.
+public struct GatewayConfiguration: Sendable {
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text
+        case json
+    }
+
+    public var host: String
+    public var port: Int
+    /// `redis://[user:password@]host:port[/db]`; nil runs the in-process broker.
+    public var redisURL: String?
+
+    public var rateLimitTokensPerSecond: Double
+    public var rateLimitBurst: Int
+    public var rateLimitCooldown: Duration
+    /// A flood longer than this disconnects the client (1008); nil never does.
+    public var rateLimitAbuseWindow: Duration?
+
+    /// Text messages above this get an error and are dropped.
+    public var maxMessageBytes: Int
+    /// Frames above this hard ceiling close the connection with 1009.
+    public var maxFrameBytes: Int
+    public var maxSubscriptions: Int
+
+    public var backpressureThreshold: Int
+    public var outboundQueueMaxBytes: Int
+    public var outboundQueueMaxFrames: Int
+    public var writeDeadline: Duration
+
+    public var idleTimeout: Duration
+    /// How long a closing peer has to answer the close frame before the socket is closed outright.
+    public var closeGrace: Duration
+    /// How often idle timeouts, write deadlines and close grace are checked.
+    public var sweepInterval: Duration
+
+    public var contractVersion: String
+    public var supportedVersions: [String]
+
+    public var wsAuthRequired: Bool
+    public var allowedOrigins: [String]
+
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8000,
+        redisURL: String? = nil,
+        rateLimitTokensPerSecond: Double = 20,
+        rateLimitBurst: Int = 40,
+        rateLimitCooldown: Duration = .seconds(5),
+        rateLimitAbuseWindow: Duration? = .seconds(30),
+        maxMessageBytes: Int = 65_536,
+        maxFrameBytes: Int = 1_048_576,
+        maxSubscriptions: Int = 10,
+        backpressureThreshold: Int = 5,
+        outboundQueueMaxBytes: Int = 1_048_576,
+        outboundQueueMaxFrames: Int = 1_000,
+        writeDeadline: Duration = .seconds(5),
+        idleTimeout: Duration = .seconds(600),
+        closeGrace: Duration = .seconds(2),
+        sweepInterval: Duration = .milliseconds(250),
+        contractVersion: String = MessageContract.version,
+        supportedVersions: [String] = ["1.0.0", MessageContract.version],
+        wsAuthRequired: Bool = false,
+        allowedOrigins: [String] = [],
+        logLevel: Logger.Level = .info,
+        logFormat: LogFormat = .text
+    ) {
+        self.host = host
+        self.port = port
+        self.redisURL = redisURL
+        self.rateLimitTokensPerSecond = rateLimitTokensPerSecond
+        self.rateLimitBurst = rateLimitBurst
+        self.rateLimitCooldown = rateLimitCooldown
+        self.rateLimitAbuseWindow = rateLimitAbuseWindow
+        self.maxMessageBytes = maxMessageBytes
+        self.maxFrameBytes = maxFrameBytes
+        self.maxSubscriptions = maxSubscriptions
+        self.backpressureThreshold = backpressureThreshold
+        self.outboundQueueMaxBytes = outboundQueueMaxBytes
+        self.outboundQueueMaxFrames = outboundQueueMaxFrames
+        self.writeDeadline = writeDeadline
+        self.idleTimeout = idleTimeout
+        self.closeGrace = closeGrace
+        self.sweepInterval = sweepInterval
+        self.contractVersion = contractVersion
+        self.supportedVersions = supportedVersions
+        self.wsAuthRequired = wsAuthRequired
+        self.allowedOrigins = allowedOrigins
+        self.logLevel = logLevel
+        self.logFormat = logFormat
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+public import GeneratedMessages
+public import Logging
+
+/// The parts every route and connection share.
+public struct GatewayServices: Sendable {
+    public let configuration: GatewayConfiguration
+    public let metrics: GatewayMetrics
+    public let manager: ConnectionManager
+    public let lastKnown: LastKnownData
+    public let router: EventRouter
+    public let bus: any EventBus
+    public let encoder = FrameEncoder()
+    public let logger: Logger
+
+    public init(
+        configuration: GatewayConfiguration,
+        metrics: GatewayMetrics,
+        manager: ConnectionManager,
+        lastKnown: LastKnownData,
+        router: EventRouter,
+        bus: any EventBus,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.metrics = metrics
+        self.manager = manager
+        self.lastKnown = lastKnown
+        self.router = router
+        self.bus = bus
+        self.logger = logger
+    }
+
+    /// The gateway's own health: the WebSocket layer and the broker.
+    public func health() -> HealthReport {
+        let components: [String: ComponentHealth] = [
+            "websocket": ComponentHealth(status: .healthy, detail: "\(manager.count) open connections"),
+            "broker": bus.health(),
+        ]
+        let worst = components.values.map(\.status).max() ?? .healthy
+        // A broker outage leaves WebSockets working: the gateway is degraded, not down.
+        let overall: ComponentHealth.Status = components["websocket"]?.status == .unhealthy ? .unhealthy : (worst == .healthy ? .healthy : .degraded)
+        return HealthReport(
+            status: overall,
+            version: GatewayVersion.current,
+            wsContractVersion: configuration.contractVersion,
+            timestamp: FrameEncoder.timestamp(),
+            components: components,
+            summary: .init(
+                healthy: components.values.filter { $0.status == .healthy }.count,
+                unhealthy: components.values.filter { $0.status != .healthy }.count,
+                total: components.count
+            )
+        )
+    }
+
+    /// The answer to a known `request_data`: last-known data, or the gateway's health.
+    public func data(for dataType: DataType) -> [String: JSONValue] {
+        switch dataType {
+        case .agentStatus:
+            lastKnown.data(for: "agent_update") ?? ["agents": [], "summary": ["total": 0, "active": 0]]
+        case .coordinationMetrics:
+            lastKnown.data(for: "coordination_update") ?? ["success_rate": nil, "trend": "unknown"]
+        case .systemHealth, .unknown:
+            health().jsonObject
+        }
+    }
+}
+
+/// The gateway's release version, reported by `/health`.
+public enum GatewayVersion {
+    public static let current = "0.1.0"
+}
+
+public struct HealthReport: Sendable, Codable, Equatable {
+    public struct Summary: Sendable, Codable, Equatable {
+        public var healthy: Int
+        public var unhealthy: Int
+        public var total: Int
+    }
+
+    public var status: ComponentHealth.Status
+    public var version: String
+    public var wsContractVersion: String
+    public var timestamp: String
+    public var components: [String: ComponentHealth]
+    public var summary: Summary
+
+    enum CodingKeys: String, CodingKey {
+        case status, version, timestamp, components, summary
+        case wsContractVersion = "ws_contract_version"
+    }
+
+    /// The report as `request_data` `system_health` data, in the HiveOps shape.
+    public var jsonObject: [String: JSONValue] {
+        var components: [String: JSONValue] = [:]
+        for (name, component) in self.components {
+            var entry: [String: JSONValue] = ["status": .string(component.status.rawValue)]
+            if let detail = component.detail { entry["detail"] = .string(detail) }
+            if let lastError = component.lastError { entry["last_error"] = .string(lastError) }
+            components[name] = .object(entry)
+        }
+        return [
+            "overall_status": .string(status.rawValue),
+            "components": .object(components),
+            "timestamp": .string(timestamp),
+        ]
+    }
+}

@@ -1,0 +1,84 @@
+public import GeneratedMessages
+
+/// An event for every subscriber of one topic, from a producer (Redis) or an
+/// operator (the REST broadcast endpoint), before it becomes a frame.
+public struct BroadcastEvent: Sendable, Equatable {
+    public enum Invalid: Error, Equatable, CustomStringConvertible {
+        case unknownTopic(String)
+        case unknownType(String)
+        case wrongTopic(type: String, expected: Subscription)
+        case invalidData(String)
+
+        public var description: String {
+            switch self {
+            case .unknownTopic(let topic): "Unknown subscription: \(topic)"
+            case .unknownType(let type): "Message type \(type) cannot be broadcast"
+            case .wrongTopic(let type, let expected): "Message type \(type) goes to subscription \(expected.rawValue)"
+            case .invalidData(let reason): "Invalid data: \(reason)"
+            }
+        }
+    }
+
+    /// The frame types a broadcast may carry besides the `*_update` family, and the topic each requires.
+    public static let fixedTopicTypes: [String: Subscription] = [
+        "critical_alert": .alerts,
+        "system_event": .system,
+        "agent_event": .agents,
+        "project_index_event": .projectIndex,
+    ]
+
+    public static let updatePattern = "^[a-z_]+_update$"
+
+    public var type: String
+    public var subscription: Subscription
+    public var data: [String: JSONValue]
+    public var correlationId: String?
+
+    /// Validates the topic and the type against the contract.
+    public init(type: String, subscription: String, data: [String: JSONValue], correlationId: String?) throws(Invalid) {
+        let topic = Subscription(rawValue: subscription)
+        if case .unknown = topic { throw .unknownTopic(subscription) }
+        if let required = Self.fixedTopicTypes[type] {
+            guard required == topic else { throw .wrongTopic(type: type, expected: required) }
+        } else if !type.matchesPattern(Self.updatePattern) {
+            throw .unknownType(type)
+        }
+        if type == "critical_alert" {
+            guard let alerts = data["alerts"]?.arrayValue, alerts.allSatisfy({ $0.objectValue != nil }) else {
+                throw .invalidData("critical_alert needs data.alerts, an array of objects")
+            }
+        }
+        self.type = type
+        self.subscription = topic
+        self.data = data
+        self.correlationId = correlationId.flatMap(InboundProcessor.echoable)
+    }
+
+    public var isUpdate: Bool { Self.fixedTopicTypes[type] == nil }
+
+    /// The typed server message for this event.
+    public func message(correlationId: String, timestamp: String) -> ServerMessage {
+        switch type {
+        case "critical_alert":
+            var rest = data
+            rest["alerts"] = nil
+            rest["timestamp"] = nil
+            let alerts = (data["alerts"]?.arrayValue ?? []).compactMap(\.objectValue)
+            return .criticalAlert(
+                CriticalAlert(
+                    data: CriticalAlertData(alerts: alerts, timestamp: data["timestamp"]?.stringValue, additionalProperties: rest),
+                    correlationId: correlationId,
+                    timestamp: timestamp
+                )
+            )
+        case "system_event":
+            return .systemEvent(SystemEvent(data: data, correlationId: correlationId, timestamp: timestamp))
+        case "agent_event":
+            return .agentEvent(AgentEvent(data: data, correlationId: correlationId, timestamp: timestamp))
+        case "project_index_event":
+            return .projectIndexEvent(ProjectIndexEvent(data: data, correlationId: correlationId, timestamp: timestamp))
+        default:
+            return .update(UpdateMessage(type: type, subscription: subscription, data: data, correlationId: correlationId, timestamp: timestamp))
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import GeneratedMessages
+public import Logging
+
+/// Turns a broadcast event into one serialized frame and fans it out to the
+/// local subscribers, remembering the last data of each update type.
+public struct EventRouter: Sendable {
+    let manager: ConnectionManager
+    let lastKnown: LastKnownData
+    let encoder: FrameEncoder
+    let logger: Logger
+
+    public init(manager: ConnectionManager, lastKnown: LastKnownData, logger: Logger) {
+        self.manager = manager
+        self.lastKnown = lastKnown
+        self.encoder = FrameEncoder()
+        self.logger = logger
+    }
+
+    /// Delivers to this node's subscribers; returns how many took the frame.
+    @discardableResult
+    public func deliver(_ event: BroadcastEvent) -> Int {
+        if event.isUpdate { lastKnown.record(type: event.type, topic: event.subscription, data: event.data) }
+        // One id and one serialization for the whole broadcast: every recipient gets the same bytes.
+        let correlationId = event.correlationId ?? FrameEncoder.newCorrelationId()
+        let message = event.message(correlationId: correlationId, timestamp: FrameEncoder.timestamp())
+        do {
+            let frame = try encoder.frame(for: message, subscription: event.subscription.rawValue)
+            return manager.broadcast(frame, to: event.subscription)
+        } catch {
+            logger.error("Cannot serialize broadcast", metadata: ["type": "\(event.type)", "correlation_id": "\(correlationId)", "error": "\(error)"])
+            return 0
+        }
+    }
+}

@@ -1,0 +1,70 @@
+public import GeneratedMessages
+public import NIOWebSocket
+
+/// Why and how the server closes a connection: the notice it sends last, the
+/// close code after it, and whether queued frames go out first.
+public struct CloseRequest: Sendable, Equatable {
+    public var reason: DisconnectReason
+    public var detail: String?
+    public var code: WebSocketErrorCode
+    public var reconnect: ReconnectHint
+    /// Drop queued frames and send the notice at once (the client is not keeping up).
+    public var dropsPendingFrames: Bool
+
+    /// No inbound message for the idle timeout: close 1000, reconnect only if still wanted.
+    public static func idleTimeout(after seconds: Int) -> Self {
+        Self(
+            reason: .idleTimeout,
+            detail: "No message received for \(seconds) s",
+            code: .normalClosure,
+            reconnect: ReconnectHint(allowed: true),
+            dropsPendingFrames: false
+        )
+    }
+
+    /// Too many consecutive send failures: close 1013 (try again later).
+    public static func backpressure(failures: Int) -> Self {
+        Self(
+            reason: .backpressure,
+            detail: "\(failures) consecutive send failures",
+            code: .init(codeNumber: 1013),
+            reconnect: ReconnectHint(allowed: true, delayMs: 5_000),
+            dropsPendingFrames: true
+        )
+    }
+
+    /// The process is stopping: close 1001 (going away).
+    public static let serverShutdown = Self(
+        reason: .serverShutdown,
+        detail: "The gateway is shutting down",
+        code: .goingAway,
+        reconnect: ReconnectHint(allowed: true, delayMs: 1_000),
+        dropsPendingFrames: false
+    )
+
+    /// An operator disconnected the client: close 1000.
+    public static func admin(detail: String?) -> Self {
+        Self(reason: .admin, detail: detail, code: .normalClosure, reconnect: ReconnectHint(allowed: true, delayMs: 5_000), dropsPendingFrames: false)
+    }
+
+    /// The client kept flooding past the abuse window: close 1008 (policy violation), no reconnect.
+    public static func rateLimitAbuse(window: Duration) -> Self {
+        Self(
+            reason: .rateLimitAbuse,
+            detail: "Rate limit exceeded for \(window.components.seconds) s",
+            code: .policyViolation,
+            reconnect: ReconnectHint(allowed: false),
+            dropsPendingFrames: true
+        )
+    }
+
+    /// A new connection took over this connection id: close 1000, do not reconnect.
+    public static let replaced = Self(
+        reason: .replaced,
+        detail: "Another connection with the same connection_id replaced this one",
+        code: .normalClosure,
+        reconnect: ReconnectHint(allowed: false),
+        dropsPendingFrames: false
+    )
+}
+

@@ -1,0 +1,295 @@
+import Foundation
+import GeneratedMessages
+import HummingbirdCore
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import Prometheus
+
+/// Runs one WebSocket connection: the greeting, a reader that applies the
+/// inbound rules, and a writer that drains the connection's queue, until the
+/// client leaves or the server closes it.
+struct ConnectionSession {
+    let services: GatewayServices
+    let endpoint: DashboardEndpoint
+
+    private enum TaskEnd {
+        case readerEnded
+        case writerSentClose
+        case writerEnded
+    }
+
+    func run(
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter,
+        context: WebSocketRouterContext<GatewayRequestContext>
+    ) async {
+        let configuration = services.configuration
+        let query = context.request.uri.queryParameters
+        let connectionId = query["connection_id"].flatMap { InboundProcessor.echoable(String($0)) } ?? FrameEncoder.newCorrelationId()
+        var greetingErrors: [InboundProcessor.Reply] = []
+        var subscriptions = endpoint.defaultSubscriptions
+        if endpoint.isDashboard, let requested = query["subscriptions"] {
+            let names = SubscriptionRules.names(fromQuery: String(requested))
+            if names.count > configuration.maxSubscriptions {
+                greetingErrors.append(.error(message: ErrorText.tooManySubscriptions, code: .tooManySubscriptions))
+            } else if !names.isEmpty {
+                let resolution = SubscriptionRules.resolve(names)
+                subscriptions = resolution.valid
+                if !resolution.invalid.isEmpty {
+                    greetingErrors.append(
+                        .error(message: SubscriptionRules.invalidSubscriptionsMessage(resolution.invalid), code: .invalidSubscription)
+                    )
+                }
+            }
+        }
+
+        var logger = context.logger
+        logger[metadataKey: "connection_id"] = "\(connectionId)"
+        logger[metadataKey: "endpoint"] = "\(endpoint.rawValue)"
+        let channel = context.requestContext.channel
+        let now = ContinuousClock.now
+        let connection = Connection(
+            id: connectionId,
+            endpoint: endpoint,
+            subscriptions: subscriptions,
+            queue: OutboundQueue(
+                maxBytes: configuration.outboundQueueMaxBytes,
+                maxFrames: configuration.outboundQueueMaxFrames,
+                failureThreshold: configuration.backpressureThreshold
+            ),
+            idleTimeout: configuration.idleTimeout,
+            now: now,
+            logger: logger,
+            forceCloseSocket: { channel.close(mode: .all, promise: nil) }
+        )
+        if let replaced = services.manager.register(connection) {
+            replaced.requestClose(.replaced)
+            logger.info("Connection id reused: the previous connection is replaced")
+        }
+        services.metrics.connectionsOpened.increment()
+        logger.info("WebSocket opened", metadata: ["remote": "\(channel.remoteAddress?.description ?? "unknown")"])
+
+        greet(connection, errors: greetingErrors)
+        let closeRequest = await serve(connection, inbound: inbound, outbound: outbound, now: now)
+
+        connection.markFinished()
+        services.manager.unregister(connection)
+        services.metrics.disconnections.increment()
+        logger.info(
+            "WebSocket closed",
+            metadata: [
+                "reason": "\(closeRequest.map { $0.reason.rawValue } ?? "client_closed")",
+                "close_code": "\(closeRequest.map { "\($0.code)" } ?? "client")",
+            ]
+        )
+    }
+
+    /// `connection_established` first; on the dashboard, `dashboard_initialized` second; then any query errors.
+    private func greet(_ connection: Connection, errors: [InboundProcessor.Reply]) {
+        let serverTime = FrameEncoder.timestamp()
+        let subscriptions = SubscriptionRules.sorted(connection.subscriptions)
+        var messages: [ServerMessage] = [
+            .connectionEstablished(
+                ConnectionEstablished(
+                    connectionId: connection.id,
+                    subscriptions: subscriptions,
+                    serverTime: serverTime,
+                    contractVersion: services.configuration.contractVersion,
+                    correlationId: FrameEncoder.newCorrelationId(),
+                    timestamp: serverTime
+                )
+            )
+        ]
+        if endpoint.isDashboard {
+            messages.append(
+                .dashboardInitialized(
+                    DashboardInitialized(
+                        subscriptions: subscriptions,
+                        contractVersion: services.configuration.contractVersion,
+                        connectionInfo: ConnectionInfo(
+                            connectionId: connection.id,
+                            clientType: endpoint.clientType,
+                            serverTime: serverTime,
+                            contractVersion: services.configuration.contractVersion
+                        ),
+                        snapshot: services.lastKnown.snapshot(for: connection.subscriptions),
+                        correlationId: FrameEncoder.newCorrelationId(),
+                        timestamp: serverTime
+                    )
+                )
+            )
+        }
+        for message in messages { send(message, to: connection) }
+        for error in errors { reply(error, correlationId: nil, to: connection) }
+    }
+
+    /// Runs the reader and the writer; returns the server's close request, nil when the client left.
+    private func serve(
+        _ connection: Connection,
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter,
+        now: ContinuousClock.Instant
+    ) async -> CloseRequest? {
+        let closeRequest = SendableBox<CloseRequest?>(nil)
+        await withTaskGroup(of: TaskEnd.self) { group in
+            group.addTask {
+                do {
+                    if let request = try await write(connection, to: outbound) {
+                        closeRequest.value = request
+                        return .writerSentClose
+                    }
+                } catch {
+                    connection.logger.debug("Write failed", metadata: ["error": "\(error)"])
+                }
+                return .writerEnded
+            }
+            group.addTask {
+                await read(connection, from: inbound, now: now)
+                return .readerEnded
+            }
+            // After the close frame, wait for the peer's answer (the reader ends); the sweeper
+            // closes the socket outright if it does not come within the grace period.
+            while let end = await group.next() {
+                if case .writerSentClose = end { continue }
+                group.cancelAll()
+            }
+        }
+        return closeRequest.value
+    }
+
+    /// Drains the queue onto the socket; returns the close it sent, nil if it stopped without one.
+    private func write(_ connection: Connection, to outbound: WebSocketOutboundWriter) async throws -> CloseRequest? {
+        let metrics = services.metrics
+        while true {
+            switch await connection.nextWriterAction() {
+            case .write(let frame):
+                metrics.messagesSent.increment()
+                metrics.bytesSent.increment(by: Int64(frame.bytes.readableBytes))
+                if frame.type == "error" { metrics.errorsSent.increment() }
+                connection.writeStarted(at: .now)
+                try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: frame.bytes)))
+                connection.writeFinished()
+            case .close(let request):
+                let notice = ServerMessage.disconnectNotice(
+                    DisconnectNotice(
+                        reason: request.reason,
+                        detail: request.detail,
+                        reconnect: request.reconnect,
+                        correlationId: FrameEncoder.newCorrelationId(),
+                        timestamp: FrameEncoder.timestamp()
+                    )
+                )
+                if let frame = try? services.encoder.frame(for: notice) {
+                    metrics.messagesSent.increment()
+                    metrics.bytesSent.increment(by: Int64(frame.bytes.readableBytes))
+                    try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: frame.bytes)))
+                }
+                try await outbound.close(request.code, reason: request.reason.rawValue)
+                return request
+            case .finish:
+                return nil
+            }
+        }
+    }
+
+    /// Applies the inbound rules to each message until the client closes or the task is cancelled.
+    private func read(_ connection: Connection, from inbound: WebSocketInboundStream, now start: ContinuousClock.Instant) async {
+        let configuration = services.configuration
+        var processor = InboundProcessor(
+            subscriptions: connection.subscriptions,
+            rateLimiter: RateLimiter(
+                rate: configuration.rateLimitTokensPerSecond,
+                burst: configuration.rateLimitBurst,
+                cooldown: configuration.rateLimitCooldown,
+                abuseWindow: configuration.rateLimitAbuseWindow,
+                now: start
+            ),
+            limits: .init(maxMessageBytes: configuration.maxMessageBytes, maxSubscriptions: configuration.maxSubscriptions)
+        )
+        var logLimiter = LogLimiter(interval: .seconds(60))
+        do {
+            for try await message in inbound.messages(maxSize: configuration.maxFrameBytes) {
+                let now = ContinuousClock.now
+                connection.recordActivity(at: now)
+                let input: InboundProcessor.Message
+                switch message {
+                case .text(let text): input = .text(ByteBuffer(string: text))
+                case .binary(let buffer): input = .binary(buffer)
+                }
+                services.metrics.messagesReceived.increment()
+                services.metrics.bytesReceived.increment(by: Int64(input.byteCount))
+                for action in processor.process(input, at: now) {
+                    perform(action, on: connection, logLimiter: &logLimiter, now: now)
+                }
+            }
+        } catch {
+            connection.logger.debug("Inbound stream ended with an error", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func perform(_ action: InboundProcessor.Action, on connection: Connection, logLimiter: inout LogLimiter, now: ContinuousClock.Instant) {
+        switch action {
+        case .reply(let reply, let correlationId):
+            self.reply(reply, correlationId: correlationId, to: connection)
+        case .setSubscriptions(let subscriptions):
+            services.manager.updateSubscriptions(of: connection, to: subscriptions)
+        case .answerDataRequest(let dataType, let correlationId):
+            let response = ServerMessage.dataResponse(
+                DataResponse(
+                    dataType: dataType,
+                    data: services.data(for: dataType),
+                    correlationId: correlationId ?? FrameEncoder.newCorrelationId(),
+                    timestamp: FrameEncoder.timestamp()
+                )
+            )
+            send(response, to: connection)
+        case .droppedByRateLimit:
+            services.metrics.droppedByRateLimit.increment()
+        case .disconnectForAbuse:
+            if let window = services.configuration.rateLimitAbuseWindow, connection.requestClose(.rateLimitAbuse(window: window), now: now) {
+                services.metrics.abuseDisconnects.increment()
+                connection.logger.warning("Disconnecting a client that kept flooding past the abuse window")
+            }
+        case .logUnknownMessageType(let type):
+            if logLimiter.allow("unknown_type", at: now) {
+                connection.logger.notice("Unknown message type", metadata: ["type": "\(type)"])
+            }
+        case .logInvalidSubscriptions(let names):
+            if logLimiter.allow("invalid_subscriptions", at: now) {
+                connection.logger.notice("Invalid subscriptions requested", metadata: ["subscriptions": "\(names.joined(separator: ", "))"])
+            }
+        }
+    }
+
+    private func reply(_ reply: InboundProcessor.Reply, correlationId: String?, to connection: Connection) {
+        do {
+            enqueue(try services.encoder.frame(for: reply, correlationId: correlationId), to: connection)
+        } catch {
+            connection.logger.error("Cannot serialize a reply", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func send(_ message: ServerMessage, to connection: Connection) {
+        do {
+            enqueue(try services.encoder.frame(for: message), to: connection)
+        } catch {
+            connection.logger.error("Cannot serialize a frame", metadata: ["type": "\(message.type)", "error": "\(error)"])
+        }
+    }
+
+    private func enqueue(_ frame: OutboundFrame, to connection: Connection) {
+        if case .failed(let failures, let closing) = connection.enqueue(frame) {
+            services.manager.recordSendFailure(frame, connection: connection, failures: failures, closing: closing)
+        }
+    }
+}
+
+extension InboundProcessor.Message {
+    var byteCount: Int {
+        switch self {
+        case .text(let buffer), .binary(let buffer): buffer.readableBytes
+        }
+    }
+}

@@ -1,0 +1,63 @@
+public import Logging
+import Prometheus
+public import ServiceLifecycle
+
+/// One timer for all connections: idle timeouts, write deadlines and close
+/// grace. On graceful shutdown it tells every client `server_shutdown`, closes
+/// with 1001 and waits (bounded) for them to go, before the server stops.
+public struct ConnectionSupervisor: Service {
+    let services: GatewayServices
+    /// How long shutdown waits for clients to answer their close frames.
+    let shutdownDrainTimeout: Duration
+
+    public init(services: GatewayServices, shutdownDrainTimeout: Duration = .seconds(3)) {
+        self.services = services
+        self.shutdownDrainTimeout = shutdownDrainTimeout
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                sweep(now: .now)
+                try? await Task.sleep(for: services.configuration.sweepInterval)
+            }
+        }
+        await drainForShutdown()
+    }
+
+    /// Applies the time-based rules to every connection.
+    func sweep(now: ContinuousClock.Instant) {
+        let configuration = services.configuration
+        for connection in services.manager.allConnections {
+            let result = connection.sweep(now: now, writeDeadline: configuration.writeDeadline, closeGrace: configuration.closeGrace)
+            if result.closedForIdle {
+                services.metrics.idleDisconnects.increment()
+                connection.logger.info("Closing an idle connection")
+            }
+            if result.writeDeadlineMissed {
+                services.metrics.sendFailures.increment()
+                connection.logger.warning("Send failed: write deadline passed")
+            }
+            if result.closedForBackpressure {
+                services.metrics.backpressureDisconnects.increment()
+            }
+        }
+    }
+
+    private func drainForShutdown() async {
+        let connections = services.manager.allConnections
+        guard !connections.isEmpty else { return }
+        services.logger.info("Shutting down: closing connections", metadata: ["connections": "\(connections.count)"])
+        for connection in connections { connection.requestClose(.serverShutdown) }
+        let deadline = ContinuousClock.now + shutdownDrainTimeout
+        while services.manager.count > 0, ContinuousClock.now < deadline {
+            sweep(now: .now)
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for connection in services.manager.allConnections { connection.forceClose() }
+    }
+}
+
+extension ConnectionSupervisor: CustomStringConvertible {
+    public var description: String { "ConnectionSupervisor" }
+}

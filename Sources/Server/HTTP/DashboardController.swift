@@ -1,0 +1,225 @@
+import Foundation
+import GeneratedMessages
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOFoundationEssentialsCompat
+
+/// The HiveOps REST endpoints under `/api/dashboard/websocket`.
+struct DashboardController {
+    let services: GatewayServices
+
+    func addRoutes(to group: RouterGroup<GatewayRequestContext>) {
+        group.get("limits") { _, _ in JSONResponse(limits()) }
+        group.get("contract") { _, _ in JSONResponse(contract()) }
+        group.get("stats") { _, _ in JSONResponse(stats()) }
+        group.get("health") { _, _ in
+            let report = services.health()
+            return JSONResponse(status: report.status == .unhealthy ? .serviceUnavailable : .ok, report)
+        }
+        group.post("broadcast") { request, context in try await broadcast(request, context: context) }
+        group.post("disconnect/{connection_id}") { request, context in try disconnect(request, context: context) }
+    }
+
+    struct Limits: Encodable, Sendable {
+        var rateLimitTokensPerSecond: Double
+        var rateLimitBurstCapacity: Int
+        var rateLimitNotifyCooldownSeconds: Double
+        var rateLimitAbuseWindowSeconds: Double?
+        var maxInboundMessageBytes: Int
+        var maxFrameBytes: Int
+        var maxSubscriptionsPerConnection: Int
+        var backpressureDisconnectThreshold: Int
+        var outboundQueueMaxBytes: Int
+        var outboundQueueMaxFrames: Int
+        var writeDeadlineSeconds: Double
+        var idleDisconnectSeconds: Double
+        var wsAuthRequired: Bool
+        var wsAllowedOriginsConfigured: Bool
+        var contractVersion: String
+        var supportedVersions: [String]
+        var timestamp: String
+
+        enum CodingKeys: String, CodingKey {
+            case rateLimitTokensPerSecond = "rate_limit_tokens_per_second"
+            case rateLimitBurstCapacity = "rate_limit_burst_capacity"
+            case rateLimitNotifyCooldownSeconds = "rate_limit_notify_cooldown_seconds"
+            case rateLimitAbuseWindowSeconds = "rate_limit_abuse_window_seconds"
+            case maxInboundMessageBytes = "max_inbound_message_bytes"
+            case maxFrameBytes = "max_frame_bytes"
+            case maxSubscriptionsPerConnection = "max_subscriptions_per_connection"
+            case backpressureDisconnectThreshold = "backpressure_disconnect_threshold"
+            case outboundQueueMaxBytes = "outbound_queue_max_bytes"
+            case outboundQueueMaxFrames = "outbound_queue_max_frames"
+            case writeDeadlineSeconds = "write_deadline_seconds"
+            case idleDisconnectSeconds = "idle_disconnect_seconds"
+            case wsAuthRequired = "ws_auth_required"
+            case wsAllowedOriginsConfigured = "ws_allowed_origins_configured"
+            case contractVersion = "contract_version"
+            case supportedVersions = "supported_versions"
+            case timestamp
+        }
+    }
+
+    func limits() -> Limits {
+        let configuration = services.configuration
+        return Limits(
+            rateLimitTokensPerSecond: configuration.rateLimitTokensPerSecond,
+            rateLimitBurstCapacity: configuration.rateLimitBurst,
+            rateLimitNotifyCooldownSeconds: configuration.rateLimitCooldown.seconds,
+            rateLimitAbuseWindowSeconds: configuration.rateLimitAbuseWindow?.seconds,
+            maxInboundMessageBytes: configuration.maxMessageBytes,
+            maxFrameBytes: configuration.maxFrameBytes,
+            maxSubscriptionsPerConnection: configuration.maxSubscriptions,
+            backpressureDisconnectThreshold: configuration.backpressureThreshold,
+            outboundQueueMaxBytes: configuration.outboundQueueMaxBytes,
+            outboundQueueMaxFrames: configuration.outboundQueueMaxFrames,
+            writeDeadlineSeconds: configuration.writeDeadline.seconds,
+            idleDisconnectSeconds: configuration.idleTimeout.seconds,
+            wsAuthRequired: configuration.wsAuthRequired,
+            wsAllowedOriginsConfigured: !configuration.allowedOrigins.isEmpty,
+            contractVersion: configuration.contractVersion,
+            supportedVersions: configuration.supportedVersions,
+            timestamp: FrameEncoder.timestamp()
+        )
+    }
+
+    struct Contract: Encodable, Sendable {
+        struct DeprecationPolicy: Encodable, Sendable {
+            var policy = "no_breaking_changes_without_minor_bump"
+            var notice = "Fields are only added within a major version; clients must ignore unknown fields, frame types and enum values."
+        }
+
+        var currentVersion: String
+        var supportedVersions: [String]
+        var deprecationPolicy = DeprecationPolicy()
+
+        enum CodingKeys: String, CodingKey {
+            case currentVersion = "current_version"
+            case supportedVersions = "supported_versions"
+            case deprecationPolicy = "deprecation_policy"
+        }
+    }
+
+    func contract() -> Contract {
+        Contract(currentVersion: services.configuration.contractVersion, supportedVersions: services.configuration.supportedVersions)
+    }
+
+    struct Stats: Encodable, Sendable {
+        struct Oldest: Encodable, Sendable {
+            var connectionId: String
+            var connectedAt: String
+            var ageSeconds: Double
+
+            enum CodingKeys: String, CodingKey {
+                case connectionId = "connection_id"
+                case connectedAt = "connected_at"
+                case ageSeconds = "age_seconds"
+            }
+        }
+
+        var totalConnections: Int
+        var subscriptionCounts: [String: Int]
+        var oldestConnection: Oldest?
+        var timestamp: String
+
+        enum CodingKeys: String, CodingKey {
+            case totalConnections = "total_connections"
+            case subscriptionCounts = "subscription_counts"
+            case oldestConnection = "oldest_connection"
+            case timestamp
+        }
+    }
+
+    func stats() -> Stats {
+        let stats = services.manager.stats()
+        var counts: [String: Int] = [:]
+        for (subscription, count) in stats.subscribers { counts[subscription.rawValue] = count }
+        return Stats(
+            totalConnections: stats.connections,
+            subscriptionCounts: counts,
+            oldestConnection: stats.oldest.map {
+                Stats.Oldest(connectionId: $0.id, connectedAt: FrameEncoder.timestamp($0.openedAt), ageSeconds: Date().timeIntervalSince($0.openedAt))
+            },
+            timestamp: FrameEncoder.timestamp()
+        )
+    }
+
+    struct BroadcastResult: Encodable, Sendable {
+        var success: Bool
+        var subscription: String
+        var messageType: String
+        /// This node's recipients; null when delivery goes through Redis to every node.
+        var clientsReached: Int?
+        var correlationId: String
+
+        enum CodingKeys: String, CodingKey {
+            case success, subscription
+            case messageType = "message_type"
+            case clientsReached = "clients_reached"
+            case correlationId = "correlation_id"
+        }
+    }
+
+    func broadcast(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        guard let subscription = query["subscription"].map(String.init), let type = query["message_type"].map(String.init) else {
+            return try badRequest("Query parameters subscription and message_type are required", request: request, context: context)
+        }
+        let body = try await request.body.collect(upTo: services.configuration.maxFrameBytes)
+        guard let data = try? JSONDecoder().decode([String: JSONValue].self, from: body) else {
+            return try badRequest("The body must be a JSON object (the frame's data)", request: request, context: context)
+        }
+        let correlationId = (request.headers[.init("X-Correlation-ID")!]).flatMap(InboundProcessor.echoable) ?? FrameEncoder.newCorrelationId()
+        let event: BroadcastEvent
+        do {
+            event = try BroadcastEvent(type: type, subscription: subscription, data: data, correlationId: correlationId)
+        } catch {
+            return try badRequest(error.description, request: request, context: context)
+        }
+        let reached = try await services.bus.publish(event)
+        return try JSONResponse(
+            BroadcastResult(success: true, subscription: subscription, messageType: type, clientsReached: reached, correlationId: correlationId)
+        ).response(from: request, context: context)
+    }
+
+    private func badRequest(_ detail: String, request: Request, context: GatewayRequestContext) throws -> Response {
+        try JSONResponse(
+            status: .badRequest,
+            ErrorBody(
+                detail: detail,
+                validSubscriptions: Subscription.allCases.map(\.rawValue),
+                validMessageTypes: ["*_update"] + BroadcastEvent.fixedTopicTypes.keys.sorted()
+            )
+        ).response(from: request, context: context)
+    }
+
+    struct DisconnectResult: Encodable, Sendable {
+        var success: Bool
+        var connectionId: String
+        var reason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case success, reason
+            case connectionId = "connection_id"
+        }
+    }
+
+    func disconnect(_ request: Request, context: GatewayRequestContext) throws -> Response {
+        let id = context.parameters.get("connection_id") ?? ""
+        let reason = request.uri.queryParameters["reason"].map(String.init)
+        guard let connection = services.manager.connection(id: id), connection.requestClose(.admin(detail: reason)) else {
+            return try JSONResponse(status: .notFound, ErrorBody(detail: "Connection \(id) not found")).response(from: request, context: context)
+        }
+        connection.logger.info("Disconnect requested by an operator", metadata: ["detail": "\(reason ?? "")"])
+        return try JSONResponse(DisconnectResult(success: true, connectionId: id, reason: reason)).response(from: request, context: context)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, for JSON.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,36 @@
+public import GeneratedMessages
+
+/// The WebSocket paths of the HiveOps dashboard API, each with the client type
+/// it serves and the topics a connection starts with.
+public enum DashboardEndpoint: String, CaseIterable, Sendable {
+    case dashboard
+    case agents
+    case coordination
+    case tasks
+    case system
+
+    public var path: String { "/api/dashboard/ws/\(rawValue)" }
+
+    public var clientType: ClientType {
+        switch self {
+        case .dashboard: .fullDashboard
+        case .agents: .agentMonitor
+        case .coordination: .coordinationMonitor
+        case .tasks: .taskMonitor
+        case .system: .systemMonitor
+        }
+    }
+
+    public var defaultSubscriptions: Set<Subscription> {
+        switch self {
+        case .dashboard: [.agents, .coordination, .tasks, .system, .projectIndex]
+        case .agents: [.agents, .system]
+        case .coordination: [.coordination, .alerts, .system]
+        case .tasks: [.tasks, .agents]
+        case .system: [.system, .alerts]
+        }
+    }
+
+    /// Only the full dashboard takes a `subscriptions` query and gets `dashboard_initialized`.
+    public var isDashboard: Bool { self == .dashboard }
+}

@@ -1,0 +1,77 @@
+public import Foundation
+public import GeneratedMessages
+public import NIOCore
+import NIOFoundationCompat
+
+/// Serializes generated server messages into frame bytes, and makes the
+/// `timestamp` and `correlation_id` values every server frame carries.
+public struct FrameEncoder: Sendable {
+    private let encoder = JSONEncoder()
+    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    public init() {}
+
+    /// ISO-8601 UTC with milliseconds and `Z`, e.g. `2026-11-27T05:48:56.584Z`.
+    public static func timestamp(_ date: Date = Date()) -> String {
+        date.formatted(timestampStyle)
+    }
+
+    /// A new lowercase UUIDv4, as HiveOps writes them.
+    public static func newCorrelationId() -> String {
+        UUID().uuidString.lowercased()
+    }
+
+    public func encode(_ message: ServerMessage) throws -> ByteBuffer {
+        try encoder.encodeAsByteBuffer(message, allocator: ByteBufferAllocator())
+    }
+
+    /// The frame for a reply to the client, echoing its correlation id when it sent one.
+    public func frame(for reply: InboundProcessor.Reply, correlationId: String?) throws -> OutboundFrame {
+        let id = correlationId ?? Self.newCorrelationId()
+        let timestamp = Self.timestamp()
+        let message: ServerMessage =
+            switch reply {
+            case .pong:
+                .pong(Pong(correlationId: id, timestamp: timestamp))
+            case .error(let text, let code, let retryAfter):
+                .error(ErrorMessage(message: text, code: code, retryAfterMs: retryAfter, correlationId: id, timestamp: timestamp))
+            case .subscriptionUpdated(let subscriptions):
+                .subscriptionUpdated(SubscriptionUpdated(subscriptions: subscriptions, correlationId: id, timestamp: timestamp))
+            case .dataError(let dataType, let error):
+                .dataError(DataError(dataType: dataType, error: error, correlationId: id, timestamp: timestamp))
+            }
+        return try frame(for: message)
+    }
+
+    /// The frame for any server message, carrying the metadata logs need.
+    public func frame(for message: ServerMessage, subscription: String? = nil) throws -> OutboundFrame {
+        OutboundFrame(
+            bytes: try encode(message),
+            type: message.type,
+            subscription: subscription,
+            correlationId: message.correlationId ?? ""
+        )
+    }
+}
+
+extension ServerMessage {
+    /// The frame's `correlation_id`, for logs.
+    public var correlationId: String? {
+        switch self {
+        case .connectionEstablished(let value): value.correlationId
+        case .dashboardInitialized(let value): value.correlationId
+        case .subscriptionUpdated(let value): value.correlationId
+        case .pong(let value): value.correlationId
+        case .error(let value): value.correlationId
+        case .dataResponse(let value): value.correlationId
+        case .dataError(let value): value.correlationId
+        case .disconnectNotice(let value): value.correlationId
+        case .criticalAlert(let value): value.correlationId
+        case .systemEvent(let value): value.correlationId
+        case .agentEvent(let value): value.correlationId
+        case .projectIndexEvent(let value): value.correlationId
+        case .update(let value): value.correlationId
+        case .unknown(let object): object["correlation_id"]?.stringValue
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+public import GeneratedMessages
+public import NIOCore
+import NIOFoundationEssentialsCompat
+
+/// Applies the inbound rules to one connection's messages and says what to do,
+/// without doing any I/O: rate limit, size, JSON, dispatch. Owned by the
+/// connection's reader, so it needs no locking.
+public struct InboundProcessor: Sendable {
+    public struct Limits: Sendable {
+        public var maxMessageBytes: Int
+        public var maxSubscriptions: Int
+
+        public init(maxMessageBytes: Int, maxSubscriptions: Int) {
+            self.maxMessageBytes = maxMessageBytes
+            self.maxSubscriptions = maxSubscriptions
+        }
+    }
+
+    /// A reply to the client; the session adds `timestamp` and the correlation id.
+    public enum Reply: Equatable, Sendable {
+        case pong
+        case error(message: String, code: ErrorCode, retryAfterMilliseconds: Int? = nil)
+        case subscriptionUpdated([Subscription])
+        case dataError(dataType: String, error: String)
+    }
+
+    public enum Action: Equatable, Sendable {
+        /// Send a reply, echoing `correlationId` when the client gave one.
+        case reply(Reply, correlationId: String?)
+        /// The connection's topics are now these.
+        case setSubscriptions(Set<Subscription>)
+        /// Answer a known `request_data`.
+        case answerDataRequest(DataType, correlationId: String?)
+        /// The message was dropped by the rate limit.
+        case droppedByRateLimit
+        /// Disconnect: the client flooded for longer than the abuse window.
+        case disconnectForAbuse
+        /// Worth a (rate-limited) log line.
+        case logUnknownMessageType(String)
+        case logInvalidSubscriptions([String])
+    }
+
+    public enum Message: Sendable {
+        case text(ByteBuffer)
+        case binary(ByteBuffer)
+    }
+
+    public private(set) var subscriptions: Set<Subscription>
+    private var rateLimiter: RateLimiter
+    private let limits: Limits
+    private let decoder = JSONDecoder()
+
+    public init(subscriptions: Set<Subscription>, rateLimiter: RateLimiter, limits: Limits) {
+        self.subscriptions = subscriptions
+        self.rateLimiter = rateLimiter
+        self.limits = limits
+    }
+
+    /// Every message takes a token, malformed ones included, so that error
+    /// replies cannot amplify a flood; past the limit messages are dropped
+    /// unprocessed with one notice per cooldown window.
+    public mutating func process(_ message: Message, at now: ContinuousClock.Instant) -> [Action] {
+        switch rateLimiter.admit(at: now) {
+        case .accepted:
+            break
+        case .abusive:
+            return [.droppedByRateLimit, .disconnectForAbuse]
+        case .rejected(let notify, let retryAfter):
+            guard notify else { return [.droppedByRateLimit] }
+            let milliseconds = Int((retryAfter / .milliseconds(1)).rounded(.up))
+            return [
+                .droppedByRateLimit,
+                .reply(.error(message: ErrorText.rateLimitExceeded, code: .rateLimited, retryAfterMilliseconds: milliseconds), correlationId: nil),
+            ]
+        }
+        let bytes: ByteBuffer
+        switch message {
+        case .binary:
+            return [.reply(.error(message: ErrorText.binaryNotSupported, code: .binaryNotSupported), correlationId: nil)]
+        case .text(let text):
+            bytes = text
+        }
+        guard bytes.readableBytes <= limits.maxMessageBytes else {
+            return [.reply(.error(message: ErrorText.messageTooLarge, code: .messageTooLarge), correlationId: nil)]
+        }
+        let clientMessage: ClientMessage
+        do {
+            clientMessage = try decoder.decode(ClientMessage.self, from: bytes)
+        } catch {
+            return [rejectUndecodable(bytes)]
+        }
+        return dispatch(clientMessage)
+    }
+
+    private mutating func dispatch(_ message: ClientMessage) -> [Action] {
+        switch message {
+        case .ping(let ping):
+            return [.reply(.pong, correlationId: Self.echoable(ping.correlationId))]
+        case .subscribe(let subscribe):
+            return self.subscribe(subscribe.subscriptions.map(\.rawValue), correlationId: Self.echoable(subscribe.correlationId))
+        case .unsubscribe(let unsubscribe):
+            let resolution = SubscriptionRules.resolve(unsubscribe.subscriptions.map(\.rawValue))
+            subscriptions.subtract(resolution.valid)
+            return [
+                .setSubscriptions(subscriptions),
+                .reply(.subscriptionUpdated(SubscriptionRules.sorted(subscriptions)), correlationId: Self.echoable(unsubscribe.correlationId)),
+            ]
+        case .requestData(let request):
+            let correlationId = Self.echoable(request.correlationId)
+            if case .unknown(let name) = request.dataType {
+                return [.reply(.dataError(dataType: name, error: ErrorText.unknownDataType(name)), correlationId: correlationId)]
+            }
+            return [.answerDataRequest(request.dataType, correlationId: correlationId)]
+        case .unknown(let object):
+            let type = object["type"]?.stringValue ?? ""
+            return [
+                .reply(
+                    .error(message: ErrorText.unknownMessageType(type), code: .unknownMessageType),
+                    correlationId: Self.echoable(object["correlation_id"]?.stringValue)
+                ),
+                .logUnknownMessageType(type),
+            ]
+        }
+    }
+
+    private mutating func subscribe(_ names: [String], correlationId: String?) -> [Action] {
+        guard names.count <= limits.maxSubscriptions else {
+            return [.reply(.error(message: ErrorText.tooManySubscriptions, code: .tooManySubscriptions), correlationId: correlationId)]
+        }
+        let resolution = SubscriptionRules.resolve(names)
+        var actions: [Action] = []
+        if !resolution.invalid.isEmpty {
+            actions.append(
+                .reply(
+                    .error(message: SubscriptionRules.invalidSubscriptionsMessage(resolution.invalid), code: .invalidSubscription),
+                    correlationId: correlationId
+                )
+            )
+            actions.append(.logInvalidSubscriptions(resolution.invalid))
+        }
+        subscriptions.formUnion(resolution.valid)
+        actions.append(.setSubscriptions(subscriptions))
+        actions.append(.reply(.subscriptionUpdated(SubscriptionRules.sorted(subscriptions)), correlationId: correlationId))
+        return actions
+    }
+
+    /// Says why a message did not decode: not JSON, not an object with a string `type`, or bad fields.
+    private func rejectUndecodable(_ bytes: ByteBuffer) -> Action {
+        guard let value = try? decoder.decode(JSONValue.self, from: bytes) else {
+            return .reply(.error(message: ErrorText.invalidJSON, code: .invalidJson), correlationId: nil)
+        }
+        guard let type = value["type"]?.stringValue else {
+            return .reply(.error(message: ErrorText.notAnObject, code: .invalidMessage), correlationId: nil)
+        }
+        return .reply(
+            .error(message: ErrorText.invalidFields(of: type), code: .invalidMessage),
+            correlationId: Self.echoable(value["correlation_id"]?.stringValue)
+        )
+    }
+
+    /// A client's correlation id is echoed when it is a non-empty string of at most 128 characters.
+    static func echoable(_ id: String?) -> String? {
+        guard let id, !id.isEmpty, id.count <= 128 else { return nil }
+        return id
+    }
+}

@@ -1,0 +1,46 @@
+public import GeneratedMessages
+
+/// How requested topic names become subscriptions: known names are kept,
+/// duplicates folded, unknown names reported once, sorted.
+public enum SubscriptionRules {
+    public struct Resolution: Equatable, Sendable {
+        public var valid: Set<Subscription>
+        /// Unknown names, sorted and unique.
+        public var invalid: [String]
+    }
+
+    public static func resolve(_ names: [String]) -> Resolution {
+        var valid: Set<Subscription> = []
+        var invalid: Set<String> = []
+        for name in names {
+            let subscription = Subscription(rawValue: name)
+            if case .unknown = subscription {
+                invalid.insert(name)
+            } else {
+                valid.insert(subscription)
+            }
+        }
+        return Resolution(valid: valid, invalid: invalid.sorted())
+    }
+
+    /// The HiveOps error text for unknown names: `Invalid subscription(s): a, b`.
+    public static func invalidSubscriptionsMessage(_ invalid: [String]) -> String {
+        "Invalid subscription(s): " + invalid.joined(separator: ", ")
+    }
+
+    /// Topics in wire order: sorted by name, as `connection_established` and `subscription_updated` list them.
+    public static func sorted(_ subscriptions: Set<Subscription>) -> [Subscription] {
+        subscriptions.sorted { $0.rawValue < $1.rawValue }
+    }
+
+    /// Splits a comma-separated query value, ignoring blanks.
+    public static func names(fromQuery value: String) -> [String] {
+        value.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingWhitespace() -> String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}

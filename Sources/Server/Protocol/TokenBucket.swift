@@ -1,0 +1,38 @@
+/// A token bucket with continuous refill: `rate` tokens a second, at most
+/// `capacity` held, starting full. Time is passed in, so tests drive it.
+public struct TokenBucket: Sendable {
+    public let rate: Double
+    public let capacity: Double
+    public private(set) var tokens: Double
+    private var lastRefill: ContinuousClock.Instant
+
+    public init(rate: Double, capacity: Double, now: ContinuousClock.Instant) {
+        self.rate = rate
+        self.capacity = capacity
+        self.tokens = capacity
+        self.lastRefill = now
+    }
+
+    /// Takes one token if there is one.
+    public mutating func tryTake(at now: ContinuousClock.Instant) -> Bool {
+        refill(at: now)
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
+
+    /// How long until one whole token is available.
+    public mutating func timeUntilNextToken(at now: ContinuousClock.Instant) -> Duration {
+        refill(at: now)
+        guard tokens < 1, rate > 0 else { return .zero }
+        return .nanoseconds(Int64(((1 - tokens) / rate * 1e9).rounded(.up)))
+    }
+
+    private mutating func refill(at now: ContinuousClock.Instant) {
+        guard now > lastRefill else { return }
+        let elapsed = lastRefill.duration(to: now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        tokens = min(capacity, tokens + seconds * rate)
+        lastRefill = now
+    }
+}
