@@ -75,11 +75,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A lean NIO WebSocket client for the tests and the load generator (no TLS stack to build).
+        .target(
+            name: "GatewayClient",
+            dependencies: [
+                "GeneratedMessages",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(
             name: "SchemaGenTests",
             dependencies: ["SchemaGen"],
             exclude: ["Snippets", "Expected"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["HiveOpsGateway", "GatewayClient", "GeneratedMessages", .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -105,11 +105,13 @@ struct GatewayCommand: AsyncParsableCommand {
             try settings.number(rateLimitRps, flag: "--rate-limit-rps", env: "WS_RATE_TOKENS_PER_SEC", minimum: 0.001)
             ?? configuration.rateLimitTokensPerSecond
         configuration.rateLimitBurst =
-            try settings.integer(rateLimitBurst, flag: "--rate-limit-burst", env: "WS_RATE_BURST", range: 1...1_000_000) ?? configuration.rateLimitBurst
+            try settings.integer(rateLimitBurst, flag: "--rate-limit-burst", env: "WS_RATE_BURST", range: 1...1_000_000)
+            ?? configuration.rateLimitBurst
         if let cooldown = try settings.number(rateLimitCooldown, flag: "--rate-limit-cooldown", env: "WS_RATE_NOTIFY_COOLDOWN_SECONDS", minimum: 0) {
             configuration.rateLimitCooldown = .seconds(cooldown)
         }
-        if let window = try settings.number(rateLimitAbuseWindow, flag: "--rate-limit-abuse-window", env: "WS_RATE_ABUSE_WINDOW_SECONDS", minimum: 0) {
+        if let window = try settings.number(rateLimitAbuseWindow, flag: "--rate-limit-abuse-window", env: "WS_RATE_ABUSE_WINDOW_SECONDS", minimum: 0)
+        {
             configuration.rateLimitAbuseWindow = window == 0 ? nil : .seconds(window)
         }
         configuration.maxMessageBytes =
@@ -132,7 +134,11 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         if let level = try settings.string(logLevel, flag: "--log-level", env: "LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
-                throw SettingError(setting: "--log-level (LOG_LEVEL)", value: level, expected: "one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw SettingError(
+                    setting: "--log-level (LOG_LEVEL)",
+                    value: level,
+                    expected: "one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             configuration.logLevel = parsed
         }

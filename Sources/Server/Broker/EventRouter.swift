@@ -27,7 +27,10 @@ public struct EventRouter: Sendable {
             let frame = try encoder.frame(for: message, subscription: event.subscription.rawValue)
             return manager.broadcast(frame, to: event.subscription)
         } catch {
-            logger.error("Cannot serialize broadcast", metadata: ["type": "\(event.type)", "correlation_id": "\(correlationId)", "error": "\(error)"])
+            logger.error(
+                "Cannot serialize broadcast",
+                metadata: ["type": "\(event.type)", "correlation_id": "\(correlationId)", "error": "\(error)"]
+            )
             return 0
         }
     }

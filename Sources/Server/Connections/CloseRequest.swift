@@ -67,4 +67,3 @@ public struct CloseRequest: Sendable, Equatable {
         dropsPendingFrames: false
     )
 }
-

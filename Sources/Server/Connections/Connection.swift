@@ -209,6 +209,8 @@ public final class Connection: Sendable {
         public var closedForBackpressure = false
         /// The close has taken longer than the grace period: the socket was closed outright.
         public var forcedClose = false
+
+        public init() {}
     }
 
     /// Applies the time-based rules: idle timeout, write deadline, close grace.

@@ -12,8 +12,10 @@ struct MetricsController {
         router.get("/api/dashboard/metrics/websockets") { request, context in
             let exposition = PrometheusExposition(text: services.metrics.registry.emitToString())
             if wantsJSON(request) {
-                return try JSONResponse(MetricsJSON(metrics: exposition.json(prefix: GatewayMetrics.webSocketPrefix), timestamp: FrameEncoder.timestamp()))
-                    .response(from: request, context: context)
+                return try JSONResponse(
+                    MetricsJSON(metrics: exposition.json(prefix: GatewayMetrics.webSocketPrefix), timestamp: FrameEncoder.timestamp())
+                )
+                .response(from: request, context: context)
             }
             return prometheusText(exposition.text(prefix: GatewayMetrics.webSocketPrefix))
         }

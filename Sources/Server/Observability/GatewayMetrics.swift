@@ -39,7 +39,10 @@ public final class GatewayMetrics: Sendable {
             registry.makeCounter(name: Self.webSocketPrefix + name, help: help)
         }
         messagesSent = counter("messages_sent_total", "Frames handed to client sockets.")
-        sendFailures = counter("messages_send_failures_total", "Frames that did not fit a connection's outbound queue, and writes past their deadline.")
+        sendFailures = counter(
+            "messages_send_failures_total",
+            "Frames that did not fit a connection's outbound queue, and writes past their deadline."
+        )
         messagesReceived = counter("messages_received_total", "Messages received from clients.")
         droppedByRateLimit = counter("messages_dropped_rate_limit_total", "Inbound messages dropped by the per-connection rate limit.")
         errorsSent = counter("errors_sent_total", "Error frames sent to clients.")

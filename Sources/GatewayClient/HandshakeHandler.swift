@@ -1,0 +1,93 @@
+import Foundation
+import NIOCore
+import NIOWebSocket
+
+/// The client side of the WebSocket opening handshake, by hand: NIO's typed
+/// client upgrader can drop frame bytes that arrive in the same read as the
+/// `101` response, which a server that greets at once (ours) sends. This
+/// handler hands those bytes to the frame decoder, and reports the HTTP
+/// status of a refused upgrade.
+final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum Result: Sendable {
+        case upgraded(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
+        case refused(status: Int, body: String)
+    }
+
+    private let request: String
+    private let maxFrameSize: Int
+    private let promise: EventLoopPromise<Result>
+    private var received = ByteBuffer()
+    private var done = false
+
+    init(host: String, port: Int, path: String, headers: [(String, String)], maxFrameSize: Int, promise: EventLoopPromise<Result>) {
+        let key = Data((0..<16).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString()
+        var request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        request += "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
+        self.request = request + "\r\n"
+        self.maxFrameSize = maxFrameSize
+        self.promise = promise
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: request)), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        guard !done else {
+            context.fireChannelRead(wrapInboundOut(incoming))
+            return
+        }
+        received.writeBuffer(&incoming)
+        let bytes = received.readableBytesView
+        guard let end = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else { return }
+        let head = String(decoding: bytes[bytes.startIndex..<end.lowerBound], as: UTF8.self)
+        received.moveReaderIndex(to: end.upperBound)
+        let statusLine = head.split(separator: "\r\n", maxSplits: 1).first ?? ""
+        let status = statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        done = true
+        guard status == 101 else {
+            // A refusal: report the status and whatever of the body came with the head.
+            promise.succeed(.refused(status: status, body: String(buffer: received)))
+            context.close(promise: nil)
+            return
+        }
+        do {
+            try context.pipeline.syncOperations.addHandlers(
+                [WebSocketFrameEncoder(), ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize))],
+                position: .after(self)
+            )
+            let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: context.channel)
+            promise.succeed(.upgraded(asyncChannel))
+            if received.readableBytes > 0 {
+                context.fireChannelRead(wrapInboundOut(received))
+            }
+            context.pipeline.syncOperations.removeHandler(self, promise: nil)
+        } catch {
+            promise.fail(error)
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !done {
+            done = true
+            promise.fail(ChannelError.eof)
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if !done {
+            done = true
+            promise.fail(error)
+        }
+        context.close(promise: nil)
+    }
+}

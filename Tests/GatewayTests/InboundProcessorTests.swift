@@ -1,0 +1,162 @@
+import GeneratedMessages
+import HiveOpsGateway
+import NIOCore
+import Testing
+
+/// The inbound rules and subscription rules, without I/O.
+@Suite struct InboundProcessorTests {
+    let start = ContinuousClock.now
+
+    func processor(_ subscriptions: Set<Subscription> = [.agents], burst: Int = 40) -> InboundProcessor {
+        InboundProcessor(
+            subscriptions: subscriptions,
+            rateLimiter: RateLimiter(rate: 20, burst: burst, cooldown: .seconds(5), abuseWindow: .seconds(30), now: start),
+            limits: .init(maxMessageBytes: 256, maxSubscriptions: 10)
+        )
+    }
+
+    func text(_ string: String) -> InboundProcessor.Message { .text(ByteBuffer(string: string)) }
+
+    @Test func pingGetsPongEchoingTheCorrelationId() {
+        var inbound = processor()
+        #expect(inbound.process(text(#"{"type":"ping","correlation_id":"p-1"}"#), at: start) == [.reply(.pong, correlationId: "p-1")])
+        #expect(inbound.process(text(#"{"type":"ping"}"#), at: start) == [.reply(.pong, correlationId: nil)])
+    }
+
+    @Test func overlongCorrelationIdsAreNotEchoed() {
+        var inbound = processor()
+        let id = String(repeating: "a", count: 129)
+        #expect(inbound.process(text(#"{"type":"ping","correlation_id":"\#(id)"}"#), at: start) == [.reply(.pong, correlationId: nil)])
+    }
+
+    @Test func subscribeFoldsDuplicatesAndReportsUnknownNamesOnceSorted() {
+        var inbound = processor([.agents])
+        let actions = inbound.process(text(#"{"type":"subscribe","subscriptions":["tasks","zeta","tasks","alpha"],"correlation_id":"s"}"#), at: start)
+        #expect(
+            actions == [
+                .reply(.error(message: "Invalid subscription(s): alpha, zeta", code: .invalidSubscription), correlationId: "s"),
+                .logInvalidSubscriptions(["alpha", "zeta"]),
+                .setSubscriptions([.agents, .tasks]),
+                .reply(.subscriptionUpdated([.agents, .tasks]), correlationId: "s"),
+            ]
+        )
+    }
+
+    @Test func subscriptionsThatAreNotAnArrayOfStringsAreAnError() {
+        var inbound = processor()
+        let actions = inbound.process(text(#"{"type":"subscribe","subscriptions":"agents"}"#), at: start)
+        #expect(
+            actions == [.reply(.error(message: "Invalid subscribe message: missing or mistyped fields", code: .invalidMessage), correlationId: nil)]
+        )
+        #expect(inbound.subscriptions == [.agents])
+    }
+
+    @Test func tooManySubscriptionsChangeNothing() {
+        var inbound = InboundProcessor(
+            subscriptions: [.agents],
+            rateLimiter: RateLimiter(rate: 20, burst: 40, cooldown: .seconds(5), abuseWindow: nil, now: start),
+            limits: .init(maxMessageBytes: 4_096, maxSubscriptions: 3)
+        )
+        let actions = inbound.process(text(#"{"type":"subscribe","subscriptions":["tasks","system","alerts","coordination"]}"#), at: start)
+        #expect(actions == [.reply(.error(message: "Too many subscriptions requested", code: .tooManySubscriptions), correlationId: nil)])
+        #expect(inbound.subscriptions == [.agents])
+    }
+
+    @Test func unsubscribeIgnoresUnknownNames() {
+        var inbound = processor([.agents, .tasks])
+        let actions = inbound.process(text(#"{"type":"unsubscribe","subscriptions":["tasks","nope"]}"#), at: start)
+        #expect(actions == [.setSubscriptions([.agents]), .reply(.subscriptionUpdated([.agents]), correlationId: nil)])
+    }
+
+    @Test func requestData() {
+        var inbound = processor()
+        #expect(
+            inbound.process(text(#"{"type":"request_data","data_type":"agent_status","correlation_id":"r"}"#), at: start)
+                == [.answerDataRequest(.agentStatus, correlationId: "r")]
+        )
+        #expect(
+            inbound.process(text(#"{"type":"request_data","data_type":"weather"}"#), at: start)
+                == [.reply(.dataError(dataType: "weather", error: "Unknown data type: weather"), correlationId: nil)]
+        )
+    }
+
+    @Test func malformedInputGetsTheHiveOpsErrorTexts() {
+        var inbound = processor()
+        #expect(
+            inbound.process(text("not json"), at: start) == [
+                .reply(.error(message: "Invalid JSON message format", code: .invalidJson), correlationId: nil)
+            ]
+        )
+        for notAnObject in ["[1,2]", "42", #""ping""#, #"{"kind":"ping"}"#, #"{"type":7}"#] {
+            #expect(
+                inbound.process(text(notAnObject), at: start) == [
+                    .reply(.error(message: ErrorText.notAnObject, code: .invalidMessage), correlationId: nil)
+                ]
+            )
+        }
+        #expect(
+            inbound.process(text(#"{"type":"zap","correlation_id":"z"}"#), at: start)
+                == [
+                    .reply(.error(message: "Unknown message type: zap", code: .unknownMessageType), correlationId: "z"),
+                    .logUnknownMessageType("zap"),
+                ]
+        )
+        #expect(
+            inbound.process(.binary(ByteBuffer(bytes: [1, 2])), at: start) == [
+                .reply(.error(message: ErrorText.binaryNotSupported, code: .binaryNotSupported), correlationId: nil)
+            ]
+        )
+    }
+
+    @Test func messagesOverTheLimitAreTooLargeAndTheNextOneIsServed() {
+        var inbound = processor()
+        let big = #"{"type":"ping","pad":""# + String(repeating: "x", count: 256) + #""}"#
+        #expect(inbound.process(text(big), at: start) == [.reply(.error(message: "Message too large", code: .messageTooLarge), correlationId: nil)])
+        #expect(inbound.process(text(#"{"type":"ping"}"#), at: start) == [.reply(.pong, correlationId: nil)])
+    }
+
+    @Test func sixtyPingsGiveFortyPongsAndOneNotice() {
+        var inbound = processor()
+        var pongs = 0
+        var notices = 0
+        var dropped = 0
+        for _ in 0..<60 {
+            for action in inbound.process(text(#"{"type":"ping"}"#), at: start) {
+                switch action {
+                case .reply(.pong, _): pongs += 1
+                case .reply(.error(let message, .rateLimited, let retryAfter), _):
+                    #expect(message == "Rate limit exceeded")
+                    #expect(retryAfter == 50)
+                    notices += 1
+                case .droppedByRateLimit: dropped += 1
+                default: Issue.record("unexpected \(action)")
+                }
+            }
+        }
+        #expect(pongs == 40)
+        #expect(notices == 1)
+        #expect(dropped == 20)
+    }
+}
+
+@Suite struct SubscriptionRulesTests {
+    @Test func resolve() {
+        let resolution = SubscriptionRules.resolve(["b", "agents", "a", "b", "project_index"])
+        #expect(resolution.valid == [.agents, .projectIndex])
+        #expect(resolution.invalid == ["a", "b"])
+        #expect(SubscriptionRules.invalidSubscriptionsMessage(resolution.invalid) == "Invalid subscription(s): a, b")
+    }
+
+    @Test func queryNames() {
+        #expect(SubscriptionRules.names(fromQuery: " agents, ,tasks,") == ["agents", "tasks"])
+    }
+
+    @Test func endpointDefaults() {
+        #expect(DashboardEndpoint.dashboard.defaultSubscriptions == [.agents, .coordination, .tasks, .system, .projectIndex])
+        #expect(DashboardEndpoint.agents.defaultSubscriptions == [.agents, .system])
+        #expect(DashboardEndpoint.coordination.defaultSubscriptions == [.coordination, .alerts, .system])
+        #expect(DashboardEndpoint.tasks.defaultSubscriptions == [.tasks, .agents])
+        #expect(DashboardEndpoint.system.defaultSubscriptions == [.system, .alerts])
+        #expect(DashboardEndpoint.tasks.clientType == .taskMonitor)
+    }
+}
