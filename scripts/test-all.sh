@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every check and every test, the same way CI does. Installs the few tools it
+# needs when they are missing (Debian: node-typescript; PyPI: jsonschema).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v tsc >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq node-typescript >/dev/null
+fi
+if ! python3 -c "import jsonschema" 2>/dev/null; then
+  python3 -m pip install -q jsonschema
+fi
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "swift format lint --strict"
+swift format lint --strict --recursive --parallel Sources Tests Plugins Package.swift
+
+step "build (the build plugin regenerates Sources/GeneratedMessages from the schema)"
+swift build --build-tests
+
+step "schemagen check: the committed TypeScript matches the schema"
+.build/debug/schemagen check --schema schemas/ws_messages.schema.json --ts mobile-pwa-types/ws-messages.d.ts
+
+step "tsc --strict: the declarations and an example consumer"
+tsc --strict --noEmit mobile-pwa-types/ws-messages.d.ts mobile-pwa-types/examples/consumer.ts
+
+step "fixtures against the schema (Python jsonschema, draft 2020-12)"
+python3 scripts/validate_fixtures.py
+
+step "snippet outputs type-check (swiftc, tsc)"
+.ci/check-snippets.sh
+
+step "swift test"
+swift test --skip-build
