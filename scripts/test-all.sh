@@ -22,14 +22,21 @@ swift build --build-tests
 step "schemagen check: the committed TypeScript matches the schema"
 .build/debug/schemagen check --schema schemas/ws_messages.schema.json --ts mobile-pwa-types/ws-messages.d.ts
 
-step "tsc --strict: the declarations and an example consumer"
-tsc --strict --noEmit mobile-pwa-types/ws-messages.d.ts mobile-pwa-types/examples/consumer.ts
+step "tsc --strict: the declarations, the client's types and two example consumers"
+(cd mobile-pwa-types && tsc --strict --noEmit --module es2020 --target es2020 --moduleResolution node \
+  ws-messages.d.ts ws-client.d.ts examples/consumer.ts examples/client-usage.ts)
+
+step "mobile-pwa-types: the local parity check"
+node mobile-pwa-types/scripts/check-schema-parity.mjs
 
 step "fixtures against the schema (Python jsonschema, draft 2020-12)"
 python3 scripts/validate_fixtures.py
 
 step "snippet outputs type-check (swiftc, tsc)"
 .ci/check-snippets.sh
+
+step "mobile-pwa-types: the reference client (node --test, against the real binary)"
+(cd mobile-pwa-types && node --experimental-websocket --test test/)
 
 step "swift test"
 swift test --skip-build

@@ -54,6 +54,8 @@ public func buildApplication(
     )
 
     let httpRouter = Router(context: GatewayRequestContext.self)
+    // HTTP request metrics through swift-metrics (the CLI bootstraps it onto the same registry).
+    httpRouter.add(middleware: MetricsMiddleware())
     WebSocketController(services: services).addRoutes(to: httpRouter)
     DashboardController(services: services).addRoutes(to: httpRouter.group("/api/dashboard/websocket"))
     MetricsController(services: services).addRoutes(to: httpRouter)

@@ -44,7 +44,7 @@ public struct CloseRequest: Sendable, Equatable {
 
     /// An operator disconnected the client: close 1000.
     public static func admin(detail: String?) -> Self {
-        Self(reason: .admin, detail: detail, code: .normalClosure, reconnect: ReconnectHint(allowed: true, delayMs: 5_000), dropsPendingFrames: false)
+        Self(reason: .admin, detail: detail, code: .normalClosure, reconnect: ReconnectHint(allowed: true, delayMs: 1_000), dropsPendingFrames: false)
     }
 
     /// The client kept flooding past the abuse window: close 1008 (policy violation), no reconnect.

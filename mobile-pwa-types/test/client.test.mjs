@@ -1,0 +1,151 @@
+// Unit tests of the reference client's decisions, with injected timers, random source and socket.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { HiveOpsClient, backoffDelay } from "../ws-client.mjs";
+import { FakeSocket, ManualTimers, established } from "./fake-socket.mjs";
+
+function makeClient(options = {}) {
+  FakeSocket.instances = [];
+  const timers = new ManualTimers();
+  const client = new HiveOpsClient({
+    url: "ws://gateway/api/dashboard/ws/agents", WebSocket: FakeSocket, timers,
+    random: () => 0.5, now: () => timers.now, ...options,
+  });
+  return { client, timers, socket: () => FakeSocket.instances.at(-1) };
+}
+
+test("backoff: full jitter under min(cap, base * 2^attempt)", () => {
+  const schedule = [0, 1, 2, 3, 4, 5, 6, 10].map((attempt) => backoffDelay(attempt, { random: () => 0.999999 }));
+  assert.deepEqual(schedule, [999, 1999, 3999, 7999, 15999, 29999, 29999, 29999]);
+  assert.equal(backoffDelay(3, { random: () => 0 }), 0);
+  assert.equal(backoffDelay(2, { random: () => 0.5 }), 2000);
+});
+
+test("reconnect delays grow, then reset after connection_established", () => {
+  const { client, timers, socket } = makeClient();
+  client.start();
+  socket().open();
+  socket().receive(established());
+  const retries = [];
+  client.on("retry", (retry) => retries.push(retry.delayMs));
+  for (let i = 0; i < 4; i++) {
+    socket().serverClose(1006);
+    timers.advance(retries.at(-1)); // the retry fires; the new attempt is still within its connect timeout
+  }
+  assert.deepEqual(retries, [500, 1000, 2000, 4000]);
+  socket().open();
+  socket().receive(established());
+  socket().serverClose(1006);
+  assert.deepEqual(retries.at(-1), 500, "the schedule starts over after a successful connection");
+});
+
+test("never retries after a policy or auth close", () => {
+  for (const code of [1008, 4401, 4403]) {
+    const { client, socket } = makeClient();
+    let gaveUp = false;
+    client.on("gave-up", () => { gaveUp = true; });
+    client.start();
+    socket().open();
+    socket().receive(established());
+    socket().serverClose(code);
+    assert.equal(client.state, "stopped", `code ${code}`);
+    assert.ok(gaveUp);
+  }
+});
+
+test("backpressure and server_shutdown notices retry after at least the hinted delay", () => {
+  for (const reason of ["backpressure", "server_shutdown"]) {
+    const { client, timers, socket } = makeClient();
+    client.start();
+    socket().open();
+    socket().receive(established());
+    socket().receive({ type: "disconnect_notice", reason, reconnect: { allowed: true, delay_ms: 5000 }, correlation_id: "n", timestamp: "t" });
+    socket().serverClose(reason === "backpressure" ? 1013 : 1001, reason);
+    assert.equal(client.state, "waiting");
+    assert.deepEqual(timers.delays(), [5000]);
+  }
+});
+
+test("idle_timeout reconnects only while the application wants the stream", () => {
+  for (const wanted of [true, false]) {
+    const { client, socket } = makeClient({ wantsStream: () => wanted });
+    client.start();
+    socket().open();
+    socket().receive(established());
+    socket().receive({ type: "disconnect_notice", reason: "idle_timeout", reconnect: { allowed: true }, correlation_id: "n", timestamp: "t" });
+    socket().serverClose(1000, "idle_timeout");
+    assert.equal(client.state, wanted ? "waiting" : "stopped");
+  }
+});
+
+test("a notice that forbids reconnecting stops the client", () => {
+  const { client, socket } = makeClient();
+  client.start();
+  socket().open();
+  socket().receive(established());
+  socket().receive({ type: "disconnect_notice", reason: "replaced", reconnect: { allowed: false }, correlation_id: "n", timestamp: "t" });
+  socket().serverClose(1000, "replaced");
+  assert.equal(client.state, "stopped");
+});
+
+test("a different contract major stops the client with version-mismatch; a newer minor is fine", () => {
+  const { client, socket } = makeClient();
+  let mismatch = null;
+  client.on("version-mismatch", (event) => { mismatch = event; });
+  client.start();
+  socket().open();
+  socket().receive(established({ contract_version: "2.0.0" }));
+  assert.deepEqual(mismatch, { server: "2.0.0", client: "1.1.0" });
+  assert.equal(client.state, "stopped");
+
+  const newer = makeClient();
+  newer.client.start();
+  newer.socket().open();
+  newer.socket().receive(established({ contract_version: "1.4.0" }));
+  assert.equal(newer.client.state, "open");
+});
+
+test("pings every 15 s and treats a missing answer as a dead connection", () => {
+  const { client, timers, socket } = makeClient();
+  client.start();
+  const first = socket();
+  first.open();
+  first.receive(established());
+  timers.advance(15_000);
+  assert.equal(first.sent.at(-1).type, "ping");
+  first.receive({ type: "pong", correlation_id: "p", timestamp: "t" });
+  timers.advance(15_000);
+  assert.equal(first.sent.filter((m) => m.type === "ping").length, 2);
+  timers.advance(10_000);
+  assert.deepEqual(first.closedWith, { code: 4000, reason: "heartbeat timeout" });
+  assert.equal(client.state, "waiting");
+});
+
+test("a handshake that fails with only an error event, or never completes, is retried", () => {
+  const { client, timers, socket } = makeClient();
+  client.start();
+  socket().onerror?.({});
+  assert.equal(client.state, "waiting");
+  timers.advance(1_000);
+  assert.equal(FakeSocket.instances.length, 2);
+  timers.advance(10_000);
+  assert.equal(client.state, "waiting", "no connection_established within the connect timeout");
+  assert.ok(FakeSocket.instances[1].closedWith);
+});
+
+test("after a reconnect the client re-subscribes its topics and reports the gap", () => {
+  const { client, timers, socket } = makeClient({ subscriptions: ["agents", "system", "tasks"] });
+  client.start();
+  socket().open();
+  socket().receive(established());
+  assert.deepEqual(socket().sent.at(-1), { type: "subscribe", subscriptions: ["tasks"] });
+  socket().receive({ type: "subscription_updated", subscriptions: ["agents", "system", "tasks"], correlation_id: "s", timestamp: "t" });
+  let reconnected = null;
+  client.on("reconnected", (event) => { reconnected = event; });
+  socket().serverClose(1006);
+  timers.advance(2_000);
+  socket().open();
+  socket().receive(established());
+  assert.deepEqual(socket().sent.at(-1), { type: "subscribe", subscriptions: ["tasks"] });
+  assert.deepEqual(reconnected, { gapMs: 2000, resubscribed: ["tasks"] });
+});

@@ -1,0 +1,78 @@
+/**
+ * Types of the reference client in ws-client.mjs. See RECONNECTION.md.
+ */
+import type { ClientMessage, DisconnectNotice, ServerMessage, Subscription } from "./ws-messages";
+
+export type ClientState = "idle" | "connecting" | "open" | "waiting" | "reconnecting" | "stopped";
+
+export interface BackoffOptions {
+  /** First retry's ceiling in milliseconds. @default 1000 */
+  baseMs?: number;
+  /** @default 2 */
+  factor?: number;
+  /** @default 30000 */
+  capMs?: number;
+}
+
+export interface HiveOpsClientOptions {
+  /** e.g. `wss://ops.example.com/api/dashboard/ws/dashboard?access_token=...` */
+  url: string;
+  /** Topics to hold; re-subscribed after every reconnect. */
+  subscriptions?: Subscription[];
+  /** Asked after an `idle_timeout` notice: reconnect only when it returns true. @default () => true */
+  wantsStream?: () => boolean;
+  backoff?: BackoffOptions;
+  /** @default 15000 */
+  pingIntervalMs?: number;
+  /** Silence after a ping longer than this closes the connection and reconnects. @default 10000 */
+  pongTimeoutMs?: number;
+  /** An attempt with no `connection_established` within this closes and counts as failed. @default 10000 */
+  connectTimeoutMs?: number;
+  /** Injected for tests; defaults to the global WebSocket. */
+  WebSocket?: unknown;
+  timers?: { setTimeout(callback: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
+  random?: () => number;
+  now?: () => number;
+}
+
+export interface ClosedEvent {
+  code: number;
+  reason: string;
+  notice: DisconnectNotice | null;
+}
+
+export interface ClientEvents {
+  state: ClientState;
+  open: undefined;
+  message: ServerMessage;
+  notice: DisconnectNotice;
+  closed: ClosedEvent;
+  retry: { attempt: number; delayMs: number };
+  reconnected: { gapMs: number; resubscribed: Subscription[] };
+  "gave-up": ClosedEvent;
+  "version-mismatch": { server: string; client: string };
+  "heartbeat-timeout": undefined;
+}
+
+type FrameEvents = { [T in ServerMessage["type"]]: Extract<ServerMessage, { type: T }> };
+
+export declare const CLIENT_CONTRACT_VERSION: "1.1.0";
+export declare const TERMINAL_CLOSE_CODES: Set<number>;
+export declare function backoffDelay(
+  attempt: number,
+  options?: BackoffOptions & { random?: () => number }
+): number;
+
+export declare class HiveOpsClient {
+  constructor(options: HiveOpsClientOptions);
+  readonly state: ClientState;
+  readonly topics: Set<Subscription>;
+  on<E extends keyof ClientEvents>(event: E, handler: (payload: ClientEvents[E]) => void): () => void;
+  on<T extends keyof FrameEvents>(event: T, handler: (message: FrameEvents[T]) => void): () => void;
+  on(event: `${string}_update`, handler: (message: Extract<ServerMessage, { type: `${string}_update` }>) => void): () => void;
+  start(): void;
+  stop(): void;
+  send(message: ClientMessage): boolean;
+  subscribe(topics: Subscription[]): void;
+  unsubscribe(topics: Subscription[]): void;
+}

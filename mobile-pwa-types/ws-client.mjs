@@ -1,0 +1,256 @@
+// @ts-check
+/**
+ * The HiveOps reference WebSocket client: zero dependencies, ESM, runs in browsers and in
+ * Node (global WebSocket; Node 20 needs --experimental-websocket). Copy or import it.
+ * RECONNECTION.md is its contract: states, close codes, notices, backoff, heartbeats.
+ *
+ * @typedef {import("./ws-messages").ServerMessage} ServerMessage
+ * @typedef {import("./ws-messages").ClientMessage} ClientMessage
+ * @typedef {import("./ws-messages").Subscription} Subscription
+ * @typedef {import("./ws-client").HiveOpsClientOptions} HiveOpsClientOptions
+ * @typedef {import("./ws-client").ClientState} ClientState
+ */
+
+/** The contract version this client was written against. */
+export const CLIENT_CONTRACT_VERSION = "1.1.0";
+
+/** Close codes after which the client never reconnects: policy and auth refusals. */
+export const TERMINAL_CLOSE_CODES = new Set([1008, 4401, 4403]);
+
+/**
+ * Exponential backoff with full jitter: a delay drawn uniformly from
+ * [0, min(cap, base * factor^attempt)).
+ * @param {number} attempt 0 for the first retry
+ * @param {{ baseMs?: number, factor?: number, capMs?: number, random?: () => number }} [options]
+ */
+export function backoffDelay(attempt, { baseMs = 1000, factor = 2, capMs = 30000, random = Math.random } = {}) {
+  const ceiling = Math.min(capMs, baseMs * Math.pow(factor, attempt));
+  return Math.floor(random() * ceiling);
+}
+
+/** @param {string} version */
+function majorOf(version) {
+  return Number.parseInt(String(version).split(".")[0], 10);
+}
+
+export class HiveOpsClient {
+  /** @param {HiveOpsClientOptions} options */
+  constructor(options) {
+    this.url = options.url;
+    this.topics = new Set(options.subscriptions ?? []);
+    this.wantsStream = options.wantsStream ?? (() => true);
+    this.backoff = { baseMs: 1000, factor: 2, capMs: 30000, ...(options.backoff ?? {}) };
+    this.pingIntervalMs = options.pingIntervalMs ?? 15000;
+    this.pongTimeoutMs = options.pongTimeoutMs ?? 10000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10000;
+    this.WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
+    this.timers = options.timers ?? { setTimeout: globalThis.setTimeout.bind(globalThis), clearTimeout: globalThis.clearTimeout.bind(globalThis) };
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? (() => Date.now());
+    /** @type {ClientState} */
+    this.state = "idle";
+    /** @type {Map<string, Set<(payload: any) => void>>} */
+    this.listeners = new Map();
+    this.attempt = 0;
+    /** @type {any} */
+    this.socket = null;
+    /** @type {number | null} */
+    this.disconnectedAt = null;
+    /** @type {any} */
+    this.reconnectTimer = null;
+    /** @type {any} */
+    this.pingTimer = null;
+    /** @type {any} */
+    this.pongTimer = null;
+    /** @type {any} */
+    this.connectTimer = null;
+    /** @type {import("./ws-messages").DisconnectNotice | null} */
+    this.lastNotice = null;
+    this.established = false;
+  }
+
+  /**
+   * Listens for a server frame type (`"pong"`, `"agent_update"`, ...) or a client event
+   * (`"state"`, `"open"`, `"reconnected"`, `"notice"`, `"closed"`, `"version-mismatch"`, `"message"`).
+   * @param {string} event
+   * @param {(payload: any) => void} handler
+   * @returns {() => void} unsubscribes the handler
+   */
+  on(event, handler) {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(handler);
+    return () => set.delete(handler);
+  }
+
+  /** @param {string} event @param {any} payload */
+  emit(event, payload) {
+    for (const handler of this.listeners.get(event) ?? []) handler(payload);
+  }
+
+  /** @param {ClientState} state */
+  setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit("state", state);
+  }
+
+  /** Opens the connection; reconnects on its own until `stop()`. */
+  start() {
+    if (this.state !== "idle" && this.state !== "stopped") return;
+    this.connect();
+  }
+
+  /** Closes the connection and stops reconnecting. */
+  stop() {
+    this.clearTimers();
+    this.setState("stopped");
+    if (this.socket) {
+      try { this.socket.close(1000, "client stop"); } catch { /* already closed */ }
+    }
+    this.socket = null;
+  }
+
+  /** @param {ClientMessage} message @returns {boolean} whether it was sent */
+  send(message) {
+    if (!this.socket || this.socket.readyState !== 1) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  /** @param {Subscription[]} topics */
+  subscribe(topics) {
+    for (const topic of topics) this.topics.add(topic);
+    this.send({ type: "subscribe", subscriptions: topics });
+  }
+
+  /** @param {Subscription[]} topics */
+  unsubscribe(topics) {
+    for (const topic of topics) this.topics.delete(topic);
+    this.send({ type: "unsubscribe", subscriptions: topics });
+  }
+
+  connect() {
+    this.setState(this.disconnectedAt === null ? "connecting" : "reconnecting");
+    this.established = false;
+    this.lastNotice = null;
+    const socket = new this.WebSocketImpl(this.url);
+    this.socket = socket;
+    socket.onopen = () => this.emit("open", undefined);
+    socket.onmessage = (/** @type {{ data: any }} */ event) => this.handleFrame(String(event.data));
+    socket.onclose = (/** @type {{ code: number, reason: string }} */ event) => {
+      if (socket === this.socket) this.handleClose(event.code, event.reason);
+    };
+    // A handshake that fails (refused, reset, HTTP error) may report only `error`: count it as a close.
+    socket.onerror = () => {
+      if (socket === this.socket && !this.established) this.failAttempt(socket, "connection failed");
+    };
+    this.connectTimer = this.timers.setTimeout(() => {
+      if (socket === this.socket && !this.established) this.failAttempt(socket, "connect timeout");
+    }, this.connectTimeoutMs);
+  }
+
+  /** @param {any} socket @param {string} reason */
+  failAttempt(socket, reason) {
+    try { socket.close(); } catch { /* not open */ }
+    this.handleClose(1006, reason);
+  }
+
+  /** @param {string} text */
+  handleFrame(text) {
+    /** @type {ServerMessage} */
+    let message;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    this.armHeartbeat();
+    if (message.type === "connection_established") {
+      if (majorOf(message.contract_version) !== majorOf(CLIENT_CONTRACT_VERSION)) {
+        this.emit("version-mismatch", { server: message.contract_version, client: CLIENT_CONTRACT_VERSION });
+        this.stop();
+        return;
+      }
+      this.established = true;
+      this.attempt = 0;
+      if (this.connectTimer) { this.timers.clearTimeout(this.connectTimer); this.connectTimer = null; }
+      this.setState("open");
+      const serverTopics = new Set(message.subscriptions);
+      const missing = [...this.topics].filter((topic) => !serverTopics.has(topic));
+      if (this.disconnectedAt !== null) {
+        const gapMs = this.now() - this.disconnectedAt;
+        this.disconnectedAt = null;
+        if (missing.length > 0) this.send({ type: "subscribe", subscriptions: missing });
+        this.emit("reconnected", { gapMs, resubscribed: missing });
+      } else if (missing.length > 0) {
+        this.send({ type: "subscribe", subscriptions: missing });
+      }
+    } else if (message.type === "subscription_updated") {
+      this.topics = new Set(message.subscriptions);
+    } else if (message.type === "disconnect_notice") {
+      this.lastNotice = message;
+      this.emit("notice", message);
+    }
+    this.emit("message", message);
+    this.emit(message.type, message);
+  }
+
+  armHeartbeat() {
+    if (this.pongTimer) { this.timers.clearTimeout(this.pongTimer); this.pongTimer = null; }
+    if (this.pingTimer) this.timers.clearTimeout(this.pingTimer);
+    this.pingTimer = this.timers.setTimeout(() => {
+      this.send({ type: "ping", timestamp: new Date(this.now()).toISOString(), client_time: new Date(this.now()).toISOString() });
+      // Any frame re-arms the heartbeat; silence past the deadline means a dead connection.
+      this.pongTimer = this.timers.setTimeout(() => {
+        this.emit("heartbeat-timeout", undefined);
+        if (this.socket) { try { this.socket.close(4000, "heartbeat timeout"); } catch { /* closed */ } }
+        this.handleClose(4000, "heartbeat timeout");
+      }, this.pongTimeoutMs);
+    }, this.pingIntervalMs);
+  }
+
+  /** @param {number} code @param {string} reason */
+  handleClose(code, reason) {
+    if (this.state === "stopped") return;
+    this.socket = null;
+    this.clearTimers();
+    if (this.disconnectedAt === null) this.disconnectedAt = this.now();
+    const notice = this.lastNotice;
+    this.emit("closed", { code, reason, notice });
+    const decision = this.decide(code, notice);
+    if (!decision.retry) {
+      this.setState("stopped");
+      this.emit("gave-up", { code, reason, notice });
+      return;
+    }
+    const delay = Math.max(decision.minimumDelayMs, backoffDelay(this.attempt, { ...this.backoff, random: this.random }));
+    this.attempt += 1;
+    this.setState("waiting");
+    this.emit("retry", { attempt: this.attempt, delayMs: delay });
+    this.reconnectTimer = this.timers.setTimeout(() => this.connect(), delay);
+  }
+
+  /**
+   * What a close means, as RECONNECTION.md says.
+   * @param {number} code
+   * @param {import("./ws-messages").DisconnectNotice | null} notice
+   * @returns {{ retry: boolean, minimumDelayMs: number }}
+   */
+  decide(code, notice) {
+    if (TERMINAL_CLOSE_CODES.has(code)) return { retry: false, minimumDelayMs: 0 };
+    if (notice) {
+      if (notice.reconnect && notice.reconnect.allowed === false) return { retry: false, minimumDelayMs: 0 };
+      if (notice.reason === "idle_timeout" && !this.wantsStream()) return { retry: false, minimumDelayMs: 0 };
+      const hinted = notice.reconnect?.delay_ms ?? 0;
+      const floor = notice.reason === "backpressure" || notice.reason === "server_shutdown" ? Math.max(hinted, this.backoff.baseMs) : hinted;
+      return { retry: true, minimumDelayMs: floor };
+    }
+    return { retry: true, minimumDelayMs: 0 };
+  }
+
+  clearTimers() {
+    for (const timer of [this.reconnectTimer, this.pingTimer, this.pongTimer, this.connectTimer]) if (timer) this.timers.clearTimeout(timer);
+    this.reconnectTimer = this.pingTimer = this.pongTimer = this.connectTimer = null;
+  }
+}
