@@ -50,6 +50,7 @@ let package = Package(
             name: "HiveOpsGateway",
             dependencies: [
                 "GeneratedMessages",
+                "RedisClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -68,10 +69,21 @@ let package = Package(
             name: "GatewayCLI",
             dependencies: [
                 "HiveOpsGateway",
+                "RedisClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A small RESP2/RESP3 client on SwiftNIO: no Redis client is on the package mirror.
+        .target(
+            name: "RedisClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -96,7 +108,14 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["HiveOpsGateway", "GatewayClient", "GeneratedMessages", .product(name: "Prometheus", package: "swift-prometheus")],
+            dependencies: [
+                "HiveOpsGateway", "GatewayClient", "GeneratedMessages", "RedisClient", .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RedisClientTests",
+            dependencies: ["RedisClient", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs every check and every test, the same way CI does. Installs the few tools it
-# needs when they are missing (Debian: node-typescript; PyPI: jsonschema).
+# needs when they are missing (Debian: node-typescript, redis-server; PyPI: jsonschema).
+# The Redis tests start their own redis-server on free loopback ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v tsc >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq node-typescript >/dev/null
+if ! command -v tsc >/dev/null || ! command -v redis-server >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq node-typescript redis-server >/dev/null
 fi
 if ! python3 -c "import jsonschema" 2>/dev/null; then
   python3 -m pip install -q jsonschema

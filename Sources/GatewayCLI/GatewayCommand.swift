@@ -4,6 +4,7 @@ import HiveOpsGateway
 import Logging
 import Metrics
 import Prometheus
+import RedisClient
 
 /// `hiveops-gateway`: every setting has a flag and an environment variable;
 /// flags win over the environment, the environment over the defaults.
@@ -26,6 +27,12 @@ struct GatewayCommand: AsyncParsableCommand {
 
     @Option(help: "redis://[user:password@]host:port[/db] for scale-out; none runs the in-process broker. (env: REDIS_URL)")
     var redisURL: String?
+
+    @Option(help: "First Redis reconnect delay ceiling in seconds (full jitter, doubling). (env: REDIS_BACKOFF_INITIAL_SECONDS, default: 0.5)")
+    var redisBackoffInitial: Double?
+
+    @Option(help: "Largest Redis reconnect delay in seconds. (env: REDIS_BACKOFF_CAP_SECONDS, default: 30)")
+    var redisBackoffCap: Double?
 
     @Option(help: "Inbound messages a second per connection. (env: WS_RATE_TOKENS_PER_SEC, default: 20)")
     var rateLimitRps: Double?
@@ -101,6 +108,25 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.host = try settings.string(host, flag: "--host", env: "HIVEOPS_HOST") ?? configuration.host
         configuration.port = try settings.integer(port, flag: "--port", env: "PORT", range: 0...65_535) ?? configuration.port
         configuration.redisURL = try settings.string(redisURL, flag: "--redis-url", env: "REDIS_URL")
+        if let url = configuration.redisURL {
+            do {
+                _ = try RedisURL(parsing: url)
+            } catch {
+                // The value is not echoed: it may hold a password.
+                throw SettingError(setting: "--redis-url (REDIS_URL)", value: "<hidden>", expected: error.description)
+            }
+        }
+        if let initial = try settings.number(
+            redisBackoffInitial,
+            flag: "--redis-backoff-initial",
+            env: "REDIS_BACKOFF_INITIAL_SECONDS",
+            minimum: 0.001
+        ) {
+            configuration.redisBackoffInitial = .seconds(initial)
+        }
+        if let cap = try settings.number(redisBackoffCap, flag: "--redis-backoff-cap", env: "REDIS_BACKOFF_CAP_SECONDS", minimum: 0.001) {
+            configuration.redisBackoffCap = .seconds(cap)
+        }
         configuration.rateLimitTokensPerSecond =
             try settings.number(rateLimitRps, flag: "--rate-limit-rps", env: "WS_RATE_TOKENS_PER_SEC", minimum: 0.001)
             ?? configuration.rateLimitTokensPerSecond

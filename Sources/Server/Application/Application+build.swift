@@ -4,6 +4,7 @@ import HummingbirdWebSocket
 public import Logging
 import NIOCore
 public import Prometheus
+import RedisClient
 public import ServiceLifecycle
 public import UnixSignals
 
@@ -43,13 +44,27 @@ public func buildApplication(
     let manager = ConnectionManager(metrics: metrics, logger: logger)
     let lastKnown = LastKnownData()
     let router = EventRouter(manager: manager, lastKnown: lastKnown, logger: logger)
+    var extraServices: [any Service] = []
+    let bus: any EventBus
+    if let redisURL = configuration.redisURL {
+        var settings = RedisEventBus.Settings(url: try RedisURL(parsing: redisURL))
+        settings.backoffInitial = configuration.redisBackoffInitial
+        settings.backoffCap = configuration.redisBackoffCap
+        settings.pingInterval = configuration.redisPingInterval
+        settings.timeout = configuration.redisTimeout
+        let redis = RedisEventBus(settings: settings, router: router, manager: manager, metrics: metrics, logger: logger)
+        extraServices.append(redis)
+        bus = redis
+    } else {
+        bus = InProcessEventBus(router: router)
+    }
     let services = GatewayServices(
         configuration: configuration,
         metrics: metrics,
         manager: manager,
         lastKnown: lastKnown,
         router: router,
-        bus: InProcessEventBus(router: router),
+        bus: bus,
         logger: logger
     )
 
@@ -85,6 +100,6 @@ public func buildApplication(
         services: services,
         application: application,
         supervisor: ConnectionSupervisor(services: services),
-        extraServices: []
+        extraServices: extraServices
     )
 }

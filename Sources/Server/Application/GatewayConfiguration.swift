@@ -12,6 +12,13 @@ public struct GatewayConfiguration: Sendable {
     public var port: Int
     /// `redis://[user:password@]host:port[/db]`; nil runs the in-process broker.
     public var redisURL: String?
+    /// The Redis listener's reconnect backoff: first ceiling and cap (full jitter below them).
+    public var redisBackoffInitial: Duration = .milliseconds(500)
+    public var redisBackoffCap: Duration = .seconds(30)
+    /// How often the subscribed Redis connection is pinged.
+    public var redisPingInterval: Duration = .seconds(5)
+    /// Connect, reply, subscribe and ping deadline for Redis.
+    public var redisTimeout: Duration = .seconds(3)
 
     public var rateLimitTokensPerSecond: Double
     public var rateLimitBurst: Int

@@ -33,10 +33,8 @@ public struct GatewayServices: Sendable {
 
     /// The gateway's own health: the WebSocket layer and the broker.
     public func health() -> HealthReport {
-        let components: [String: ComponentHealth] = [
-            "websocket": ComponentHealth(status: .healthy, detail: "\(manager.count) open connections"),
-            "broker": bus.health(),
-        ]
+        var components = bus.health()
+        components["websocket"] = ComponentHealth(status: .healthy, detail: "\(manager.count) open connections")
         let worst = components.values.map(\.status).max() ?? .healthy
         // A broker outage leaves WebSockets working: the gateway is degraded, not down.
         let overall: ComponentHealth.Status = components["websocket"]?.status == .unhealthy ? .unhealthy : (worst == .healthy ? .healthy : .degraded)

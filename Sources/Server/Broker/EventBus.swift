@@ -5,8 +5,8 @@ public protocol EventBus: Sendable {
     /// immediate, nil when it happens asynchronously (through Redis).
     func publish(_ event: BroadcastEvent) async throws -> Int?
 
-    /// The broker's health for `/health`.
-    func health() -> ComponentHealth
+    /// The broker's components for `/health`: at least `broker`.
+    func health() -> [String: ComponentHealth]
 }
 
 /// The single-node broker: no Redis, delivery in-process.
@@ -21,7 +21,7 @@ public struct InProcessEventBus: EventBus {
         router.deliver(event)
     }
 
-    public func health() -> ComponentHealth {
-        ComponentHealth(status: .healthy, detail: "in-process broker (no Redis configured)")
+    public func health() -> [String: ComponentHealth] {
+        ["broker": ComponentHealth(status: .healthy, detail: "in-process broker (no Redis configured)")]
     }
 }

@@ -160,6 +160,16 @@ struct DashboardController {
             case clientsReached = "clients_reached"
             case correlationId = "correlation_id"
         }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(success, forKey: .success)
+            try container.encode(subscription, forKey: .subscription)
+            try container.encode(messageType, forKey: .messageType)
+            // Always present: null means "delivered through Redis to every node".
+            try container.encode(clientsReached, forKey: .clientsReached)
+            try container.encode(correlationId, forKey: .correlationId)
+        }
     }
 
     func broadcast(_ request: Request, context: GatewayRequestContext) async throws -> Response {

@@ -1,0 +1,74 @@
+import Foundation
+public import GeneratedMessages
+public import NIOCore
+
+/// The Redis channels the gateway listens to, and how a published payload
+/// becomes a broadcast event. Pure: the listener decodes, this translates.
+public enum RedisChannels {
+    public static let systemEvents = "system_events"
+    public static let agentEventsPattern = "agent_events:*"
+    public static let projectIndexEvents = "project_index:websocket_events"
+    public static let broadcast = "hiveops:ws:broadcast"
+
+    public static let channels = [systemEvents, projectIndexEvents, broadcast]
+    public static let patterns = [agentEventsPattern]
+
+    public enum Translation: Equatable, Sendable {
+        case deliver(BroadcastEvent)
+        /// A project index event for subscribers none of whom is connected here.
+        case skip
+        case invalid(String)
+    }
+
+    /// Translates one published message.
+    /// - Parameters:
+    ///   - pattern: the pattern it matched, for pattern subscriptions.
+    ///   - isConnected: whether a connection id is connected to this node (for `project_index` subscribers).
+    public static func translate(
+        channel: String,
+        pattern: String?,
+        payload: ByteBuffer,
+        isConnected: (String) -> Bool
+    ) -> Translation {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(payload.readableBytesView)) else {
+            return .invalid("not JSON")
+        }
+        guard case .object(let object) = value else { return .invalid("not a JSON object") }
+        let correlationId = object["correlation_id"]?.stringValue
+        do {
+            switch (channel, pattern) {
+            case (systemEvents, nil):
+                return .deliver(try BroadcastEvent(type: "system_event", subscription: "system", data: object, correlationId: correlationId))
+            case (_, agentEventsPattern?):
+                return .deliver(try BroadcastEvent(type: "agent_event", subscription: "agents", data: object, correlationId: correlationId))
+            case (projectIndexEvents, nil):
+                guard case .object(let event) = object["event"] else { return .invalid("no \"event\" object") }
+                let subscribers = object["subscribers"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                guard subscribers.isEmpty || subscribers.contains(where: isConnected) else { return .skip }
+                return .deliver(
+                    try BroadcastEvent(
+                        type: "project_index_event",
+                        subscription: "project_index",
+                        data: event,
+                        correlationId: event["correlation_id"]?.stringValue ?? correlationId
+                    )
+                )
+            case (broadcast, nil):
+                guard let type = object["type"]?.stringValue, let subscription = object["subscription"]?.stringValue,
+                    case .object(let data) = object["data"]
+                else { return .invalid("needs string type and subscription and an object data") }
+                return .deliver(try BroadcastEvent(type: type, subscription: subscription, data: data, correlationId: correlationId))
+            default:
+                return .invalid("unexpected channel")
+            }
+        } catch {
+            return .invalid(error.description)
+        }
+    }
+
+    /// The payload the gateway publishes on `hiveops:ws:broadcast` for a REST broadcast.
+    public static func broadcastPayload(_ event: BroadcastEvent) throws -> String {
+        let envelope = BroadcastEnvelope(subscription: event.subscription, type: event.type, data: event.data, correlationId: event.correlationId)
+        return String(decoding: try JSONEncoder().encode(envelope), as: UTF8.self)
+    }
+}

@@ -1,0 +1,267 @@
+import Foundation
+import GeneratedMessages
+public import Logging
+import NIOCore
+import Prometheus
+public import RedisClient
+public import ServiceLifecycle
+import Synchronization
+
+/// The scale-out broker: a listener subscribed to the HiveOps channels relays
+/// what producers publish to this node's subscribers, and REST broadcasts are
+/// published to Redis so that they reach the subscribers of every node.
+/// While Redis is away the gateway keeps serving; broadcasts are delivered locally.
+public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
+    public struct Settings: Sendable {
+        public var url: RedisURL
+        public var backoffInitial: Duration = .milliseconds(500)
+        public var backoffCap: Duration = .seconds(30)
+        /// How often the subscribed connection is pinged, and how long the answer may take.
+        public var pingInterval: Duration = .seconds(5)
+        /// Connect, reply and subscribe-confirmation deadline.
+        public var timeout: Duration = .seconds(3)
+
+        public init(url: RedisURL) {
+            self.url = url
+        }
+    }
+
+    private struct Status {
+        var connected = false
+        var lastError: String? = "not connected yet"
+    }
+
+    private let settings: Settings
+    private let router: EventRouter
+    private let manager: ConnectionManager
+    private let metrics: GatewayMetrics
+    private let logger: Logger
+    private let status = Mutex(Status())
+    private let publisher = Mutex<RedisConnection?>(nil)
+    private let random: @Sendable () -> Double
+
+    public init(
+        settings: Settings,
+        router: EventRouter,
+        manager: ConnectionManager,
+        metrics: GatewayMetrics,
+        logger: Logger,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        self.settings = settings
+        self.router = router
+        self.manager = manager
+        self.metrics = metrics
+        var logger = logger
+        logger[metadataKey: "redis"] = "\(settings.url)"
+        self.logger = logger
+        self.random = random
+    }
+
+    public var description: String { "RedisEventBus(\(settings.url))" }
+
+    // MARK: - EventBus
+
+    public func publish(_ event: BroadcastEvent) async throws -> Int? {
+        do {
+            let connection = try await publisherConnection()
+            try await connection.command(["PUBLISH", RedisChannels.broadcast, RedisChannels.broadcastPayload(event)], timeout: settings.timeout)
+            return nil
+        } catch {
+            publisher.withLock { $0 = nil }
+            logger.warning("Redis publish failed: delivering on this node only", metadata: ["error": "\(error)"])
+            return router.deliver(event)
+        }
+    }
+
+    public func health() -> [String: ComponentHealth] {
+        let status = status.withLock { $0 }
+        let redis =
+            status.connected
+            ? ComponentHealth(status: .healthy, detail: "subscribed")
+            : ComponentHealth(status: .unhealthy, detail: "reconnecting with backoff", lastError: status.lastError)
+        return [
+            "broker": ComponentHealth(status: status.connected ? .healthy : .degraded, detail: "redis pub/sub; local delivery while Redis is away"),
+            "redis": redis,
+        ]
+    }
+
+    private func publisherConnection() async throws -> RedisConnection {
+        if let existing = publisher.withLock({ $0 }), existing.isActive { return existing }
+        let connection = try await RedisConnection.connect(to: settings.url, connectTimeout: settings.timeout, replyTimeout: settings.timeout)
+        publisher.withLock { $0 = connection }
+        return connection
+    }
+
+    // MARK: - Listener
+
+    /// Listens until graceful shutdown, reconnecting with exponential backoff and full jitter.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var backoff = Backoff(initial: self.settings.backoffInitial, cap: self.settings.backoffCap)
+            while !Task.isCancelled {
+                do {
+                    try await self.listen { backoff.reset() }
+                } catch {
+                    self.record(error: error)
+                }
+                if Task.isCancelled { break }
+                self.metrics.redisReconnects.increment()
+                let delay = backoff.nextDelay(unit: self.random)
+                self.logger.info("Redis listener reconnecting", metadata: ["delay_ms": "\(delay / .milliseconds(1))"])
+                try? await Task.sleep(for: delay)
+            }
+        }
+        publisher.withLock { $0?.close() }
+        setConnected(false)
+    }
+
+    /// One connection's life: connect, subscribe to everything in one round trip, relay until it fails.
+    private func listen(onSubscribed: () -> Void) async throws {
+        let connection = try await RedisConnection.connect(to: settings.url, connectTimeout: settings.timeout, replyTimeout: settings.timeout)
+        defer { connection.close() }
+        try await connection.sendWithoutReply([["SUBSCRIBE"] + RedisChannels.channels, ["PSUBSCRIBE"] + RedisChannels.patterns])
+        let expected = RedisChannels.channels.count + RedisChannels.patterns.count
+        let watchdog = ListenerWatchdog()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await self.watch(connection, watchdog: watchdog)
+            }
+            group.addTask {
+                var confirmations = 0
+                for await push in connection.pushes {
+                    if try self.handle(push, watchdog: watchdog) {
+                        confirmations += 1
+                        if confirmations == expected {
+                            watchdog.subscribed()
+                            self.setConnected(true)
+                            self.logger.info("Redis listener subscribed")
+                        }
+                    }
+                }
+                throw RedisConnection.ConnectionError.closed
+            }
+            // Either task ending ends this connection; on shutdown, leave the channels politely first.
+            do {
+                _ = try await group.next()
+            } catch is CancellationError {
+                try? await connection.sendWithoutReply([["UNSUBSCRIBE"], ["PUNSUBSCRIBE"]])
+            }
+            group.cancelAll()
+        }
+        if watchdog.wasSubscribed { onSubscribed() }
+    }
+
+    /// Returns whether the push was a subscription confirmation.
+    private func handle(_ push: RESPValue, watchdog: ListenerWatchdog) throws -> Bool {
+        if case .error(let message) = push { throw RedisConnection.ConnectionError.errorReply(message) }
+        guard let elements = push.elements, let kind = elements.first?.string?.lowercased() else { return false }
+        switch kind {
+        case "subscribe", "psubscribe":
+            return true
+        case "pong":
+            watchdog.ponged()
+        case "message" where elements.count == 3:
+            relay(channel: elements[1].string ?? "", pattern: nil, payload: elements[2])
+        case "pmessage" where elements.count == 4:
+            relay(channel: elements[2].string ?? "", pattern: elements[1].string, payload: elements[3])
+        default:
+            break
+        }
+        return false
+    }
+
+    private func relay(channel: String, pattern: String?, payload: RESPValue) {
+        metrics.redisMessagesReceived.increment()
+        guard case .bulkString(let bytes?) = payload else {
+            invalid(channel: channel, reason: "payload is not a string")
+            return
+        }
+        switch RedisChannels.translate(channel: channel, pattern: pattern, payload: bytes, isConnected: { self.manager.connection(id: $0) != nil }) {
+        case .deliver(let event): router.deliver(event)
+        case .skip: break
+        case .invalid(let reason): invalid(channel: channel, reason: reason)
+        }
+    }
+
+    private func invalid(channel: String, reason: String) {
+        metrics.redisInvalidEvents.increment()
+        logger.warning("Dropped an invalid Redis event", metadata: ["channel": "\(channel)", "reason": "\(reason)"])
+    }
+
+    /// Pings the subscribed connection and closes it when Redis stops answering.
+    private func watch(_ connection: RedisConnection, watchdog: ListenerWatchdog) async throws {
+        let started = ContinuousClock.now
+        while true {
+            try await Task.sleep(for: min(settings.pingInterval, settings.timeout))
+            let now = ContinuousClock.now
+            if !watchdog.wasSubscribed, started.duration(to: now) >= settings.timeout {
+                connection.close()
+                throw RedisConnection.ConnectionError.timedOut("subscribe confirmations")
+            }
+            guard watchdog.wasSubscribed else { continue }
+            if watchdog.pingOverdue(now: now, timeout: settings.timeout, lastReadAt: connection.lastReadAt) {
+                connection.close()
+                throw RedisConnection.ConnectionError.timedOut("PING")
+            }
+            if watchdog.shouldPing(now: now, interval: settings.pingInterval) {
+                try await connection.sendWithoutReply([["PING"]])
+            }
+        }
+    }
+
+    private func setConnected(_ connected: Bool) {
+        status.withLock { $0.connected = connected }
+        metrics.redisConnected.set(connected ? 1.0 : 0.0)
+    }
+
+    private func record(error: any Error) {
+        let text = "\(error)"
+        status.withLock {
+            $0.connected = false
+            $0.lastError = text
+        }
+        metrics.redisConnected.set(0.0)
+        logger.warning("Redis listener lost its connection", metadata: ["error": "\(text)"])
+    }
+}
+
+/// The listener connection's liveness: subscribe confirmations and ping answers.
+final class ListenerWatchdog: Sendable {
+    private struct State {
+        var subscribed = false
+        var pingSentAt: ContinuousClock.Instant?
+        var lastPingAt: ContinuousClock.Instant?
+    }
+
+    private let state = Mutex(State())
+
+    var wasSubscribed: Bool { state.withLock { $0.subscribed } }
+
+    func subscribed() { state.withLock { $0.subscribed = true } }
+    func ponged() { state.withLock { $0.pingSentAt = nil } }
+
+    /// Whether the outstanding ping is past its deadline with nothing at all read since it was sent.
+    func pingOverdue(now: ContinuousClock.Instant, timeout: Duration, lastReadAt: ContinuousClock.Instant) -> Bool {
+        state.withLock { state in
+            guard let sent = state.pingSentAt else { return false }
+            if lastReadAt > sent {
+                // Something arrived after the ping: the connection is alive, whatever the consumer's backlog.
+                state.pingSentAt = nil
+                return false
+            }
+            return sent.duration(to: now) >= timeout
+        }
+    }
+
+    /// Whether a ping is due; records it as sent.
+    func shouldPing(now: ContinuousClock.Instant, interval: Duration) -> Bool {
+        state.withLock { state in
+            guard state.pingSentAt == nil else { return false }
+            if let last = state.lastPingAt, last.duration(to: now) < interval { return false }
+            state.pingSentAt = now
+            state.lastPingAt = now
+            return true
+        }
+    }
+}
