@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .executable(name: "hiveops-gateway", targets: ["GatewayCLI"]),
         .executable(name: "schemagen", targets: ["schemagen"]),
+        .executable(name: "hiveops-bench", targets: ["Bench"]),
+        .executable(name: "hiveops-microbench", targets: ["MicroBench"]),
         .library(name: "GeneratedMessages", targets: ["GeneratedMessages"]),
     ],
     dependencies: [
@@ -24,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // The schema-first toolchain: Foundation only, so the plugin builds fast.
@@ -96,6 +99,33 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The load generator: release builds only for figures.
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "GatewayClient",
+                "RedisClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Micro-benchmarks of the hot paths: a plain release harness (no extra dependency).
+        .executableTarget(
+            name: "MicroBench",
+            dependencies: [
+                "HiveOpsGateway",
+                "GeneratedMessages",
+                "RedisClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

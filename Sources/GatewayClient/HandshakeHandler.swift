@@ -1,29 +1,41 @@
 import Foundation
-import NIOCore
+public import NIOCore
 import NIOWebSocket
 
 /// The client side of the WebSocket opening handshake, by hand: NIO's typed
 /// client upgrader can drop frame bytes that arrive in the same read as the
 /// `101` response, which a server that greets at once (ours) sends. This
 /// handler hands those bytes to the frame decoder, and reports the HTTP
-/// status of a refused upgrade.
-final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+/// status of a refused upgrade. `Upgraded` is what the caller puts at the end of the
+/// WebSocket pipeline: an async channel for the tests, a plain handler for the load generator.
+public final class HandshakeHandler<Upgraded: Sendable>: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
 
-    enum Result: Sendable {
-        case upgraded(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
+    public enum Result: Sendable {
+        case upgraded(Upgraded)
         case refused(status: Int, body: String)
     }
 
     private let request: String
     private let maxFrameSize: Int
     private let promise: EventLoopPromise<Result>
+    private let completeUpgrade: (any Channel) throws -> Upgraded
     private var received = ByteBuffer()
     private var done = false
 
-    init(host: String, port: Int, path: String, headers: [(String, String)], maxFrameSize: Int, promise: EventLoopPromise<Result>) {
+    /// - Parameter completeUpgrade: called on the event loop once the frame codec is in place, to add
+    ///   the handler that consumes frames; frames that came with the response are fired after it.
+    public init(
+        host: String,
+        port: Int,
+        path: String,
+        headers: [(String, String)],
+        maxFrameSize: Int,
+        promise: EventLoopPromise<Result>,
+        completeUpgrade: @escaping (any Channel) throws -> Upgraded
+    ) {
         let key = Data((0..<16).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString()
         var request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         request += "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
@@ -31,14 +43,15 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.request = request + "\r\n"
         self.maxFrameSize = maxFrameSize
         self.promise = promise
+        self.completeUpgrade = completeUpgrade
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    public func channelActive(context: ChannelHandlerContext) {
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: request)), promise: nil)
         context.fireChannelActive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         guard !done else {
             context.fireChannelRead(wrapInboundOut(incoming))
@@ -63,8 +76,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
                 [WebSocketFrameEncoder(), ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize))],
                 position: .after(self)
             )
-            let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: context.channel)
-            promise.succeed(.upgraded(asyncChannel))
+            promise.succeed(.upgraded(try completeUpgrade(context.channel)))
             if received.readableBytes > 0 {
                 context.fireChannelRead(wrapInboundOut(received))
             }
@@ -75,7 +87,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         if !done {
             done = true
             promise.fail(ChannelError.eof)
@@ -83,7 +95,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if !done {
             done = true
             promise.fail(error)

@@ -63,11 +63,14 @@ public final class WebSocketClient: Sendable {
             bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: localAddress, port: 0))
         }
         let eventLoop = group.next()
-        let handshake = eventLoop.makePromise(of: HandshakeHandler.Result.self)
+        typealias Handshake = HandshakeHandler<NIOAsyncChannel<WebSocketFrame, WebSocketFrame>>
+        let handshake = eventLoop.makePromise(of: Handshake.Result.self)
         let channel = try await bootstrap.channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(
-                    HandshakeHandler(host: host, port: port, path: path, headers: headers, maxFrameSize: maxFrameSize, promise: handshake)
+                    Handshake(host: host, port: port, path: path, headers: headers, maxFrameSize: maxFrameSize, promise: handshake) { channel in
+                        try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel)
+                    }
                 )
             }
         }.connect(host: host, port: port).get()

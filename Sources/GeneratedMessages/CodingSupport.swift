@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Helpers the generated `Codable` conformances call.
 extension KeyedDecodingContainer where Key == AnyCodingKey {
     /// Fails unless `key` holds exactly `constant`.
@@ -49,8 +51,24 @@ extension KeyedEncodingContainer where Key == AnyCodingKey {
 
 extension String {
     /// Whether the string matches a JSON Schema `pattern` (an unanchored ECMA-style regular expression).
+    /// Compiled patterns are cached: compiling one costs far more than matching it.
     public func matchesPattern(_ pattern: String) -> Bool {
-        guard let regex = try? Regex(pattern) else { return false }
-        return firstMatch(of: regex) != nil
+        PatternCache.shared.matches(self, pattern: pattern)
+    }
+}
+
+/// Compiled `pattern`s, by source. The schema has a handful, so the cache stays small. A `Regex`
+/// is not `Sendable`, so every use of one stays inside the lock.
+final class PatternCache: Sendable {
+    static let shared = PatternCache()
+
+    private let compiled = Mutex<[String: Regex<AnyRegexOutput>?]>([:])
+
+    func matches(_ string: String, pattern: String) -> Bool {
+        compiled.withLock { cache in
+            if cache[pattern] == nil { cache[pattern] = .some(try? Regex(pattern)) }
+            guard let regex = cache[pattern] ?? nil else { return false }
+            return string.firstMatch(of: regex) != nil
+        }
     }
 }

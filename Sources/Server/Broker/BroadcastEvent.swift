@@ -40,7 +40,7 @@ public struct BroadcastEvent: Sendable, Equatable {
         if case .unknown = topic { throw .unknownTopic(subscription) }
         if let required = Self.fixedTopicTypes[type] {
             guard required == topic else { throw .wrongTopic(type: type, expected: required) }
-        } else if !type.matchesPattern(Self.updatePattern) {
+        } else if !Self.isUpdateType(type) {
             throw .unknownType(type)
         }
         if type == "critical_alert" {
@@ -55,6 +55,12 @@ public struct BroadcastEvent: Sendable, Equatable {
     }
 
     public var isUpdate: Bool { Self.fixedTopicTypes[type] == nil }
+
+    /// `^[a-z_]+_update$`, the schema's pattern for the update family, checked by hand on this hot path.
+    public static func isUpdateType(_ type: String) -> Bool {
+        type.utf8.count > "_update".utf8.count && type.hasSuffix("_update")
+            && type.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "_") }
+    }
 
     /// The typed server message for this event.
     public func message(correlationId: String, timestamp: String) -> ServerMessage {

@@ -198,6 +198,11 @@ public final class Connection: Sendable {
         waiter?.resume()
     }
 
+    /// Empties the queue without writing: for micro-benchmarks of the fan-out, which have no socket.
+    public func drainForBenchmark() {
+        state.withLock { _ = $0.queue.removeAll() }
+    }
+
     // MARK: - Sweeper side
 
     public struct SweepResult: Equatable, Sendable {

@@ -16,9 +16,38 @@ public struct FrameEncoder: Sendable {
         date.formatted(timestampStyle)
     }
 
-    /// A new lowercase UUIDv4, as HiveOps writes them.
+    /// A new lowercase UUIDv4, as HiveOps writes them; formatted by hand, which is several times
+    /// faster than `UUID().uuidString.lowercased()` on this per-frame path.
     public static func newCorrelationId() -> String {
-        UUID().uuidString.lowercased()
+        var generator = SystemRandomNumberGenerator()
+        var high = generator.next() as UInt64
+        var low = generator.next() as UInt64
+        high = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000  // version 4
+        low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // variant 10
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var index = 0
+            func put(_ value: UInt64, nibbles: Int) {
+                for shift in stride(from: (nibbles - 1) * 4, through: 0, by: -4) {
+                    buffer[index] = digits[Int((value >> UInt64(shift)) & 0xF)]
+                    index += 1
+                }
+            }
+            func dash() {
+                buffer[index] = UInt8(ascii: "-")
+                index += 1
+            }
+            put(high >> 32, nibbles: 8)
+            dash()
+            put((high >> 16) & 0xFFFF, nibbles: 4)
+            dash()
+            put(high & 0xFFFF, nibbles: 4)
+            dash()
+            put(low >> 48, nibbles: 4)
+            dash()
+            put(low & 0xFFFF_FFFF_FFFF, nibbles: 12)
+            return index
+        }
     }
 
     public func encode(_ message: ServerMessage) throws -> ByteBuffer {

@@ -1,0 +1,269 @@
+import ArgumentParser
+import Foundation
+import GatewayClient
+import NIOCore
+import NIOPosix
+import NIOWebSocket
+import RedisClient
+import Synchronization
+
+/// `hiveops-bench`: a load generator for any gateway that speaks the HiveOps protocol.
+/// Loopback only; every run is bounded in time and count.
+@main
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hiveops-bench",
+        abstract: "Load-test a HiveOps WebSocket gateway: fan-out throughput, latency, loss, memory.",
+        discussion: """
+            Opens --connections WebSocket connections (spread over --source-addresses loopback addresses
+            so that 20,000+ connections do not exhaust ephemeral ports), publishes numbered events carrying
+            their send time, and reports delivered frames/s, publish→receive latency percentiles, lost and
+            out-of-order frames, and the gateway's memory and CPU (with --gateway-pid or --spawn-gateway).
+            It raises its own open-file limit to the hard limit; raise the hard limit with `ulimit -Hn` if
+            that is not enough. Only loopback targets (127.0.0.0/8) are accepted.
+            """
+    )
+
+    @Option(help: "Gateway host (loopback only).") var host = "127.0.0.1"
+    @Option(help: "Gateway port.") var port = 8000
+    @Option(help: "WebSocket path (the topic must be among its subscriptions).") var path = "/api/dashboard/ws/system"
+    @Option(help: "Topic the events go to.") var topic = "system"
+    @Option(help: "Update type for redis-broadcast and rest.") var updateType = "system_update"
+    @Option(help: "Connections to open.") var connections = 1_000
+    @Option(help: "Connections that stop reading after the greeting, as a fraction (0-1).") var stalledFraction = 0.0
+    @Option(help: "How many loopback source addresses (127.0.0.2 and up) to spread connections over.") var sourceAddresses = 8
+    @Option(help: "Connection attempts in flight at once.") var connectConcurrency = 200
+    @Option(help: "How events are published: \(Publisher.Route.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var publisher = "redis-broadcast"
+    @Option(help: "Redis for the redis-* publishers.") var redisURL = "redis://127.0.0.1:6379"
+    @Option(help: "Events per second; 0 publishes as fast as Redis takes them.") var rate = 0.0
+    @Option(help: "Publishing time in seconds (at most 600).") var duration = 20.0
+    @Option(help: "Approximate size of each event's data, in bytes.") var payloadBytes = 256
+    @Flag(help: "Only connect, settle and measure memory per idle connection; publish nothing.") var idleOnly = false
+    @Option(help: "pid of the gateway, to sample its memory and CPU.") var gatewayPid: Int32?
+    @Option(
+        help:
+            "Start this gateway binary (inheriting the raised file limit) on a free port, with --redis-url for the redis-* publishers and --gateway-args."
+    )
+    var spawnGateway: String?
+    @Option(help: "Extra arguments for --spawn-gateway, space-separated, given as --gateway-args=\"--idle-timeout 900\".")
+    var gatewayArgs = ""
+    @Flag(help: "Print one JSON record instead of a table.") var json = false
+
+    func validate() throws {
+        guard host.hasPrefix("127.") || host == "localhost" else { throw ValidationError("only loopback gateways (127.0.0.0/8) may be targeted") }
+        guard (1...200_000).contains(connections) else { throw ValidationError("--connections must be 1-200000") }
+        guard (0...1).contains(stalledFraction) else { throw ValidationError("--stalled-fraction must be 0-1") }
+        guard duration > 0, duration <= 600 else { throw ValidationError("--duration must be 0-600 s") }
+        guard (1...250).contains(sourceAddresses) else { throw ValidationError("--source-addresses must be 1-250") }
+        guard Publisher.Route(rawValue: publisher) != nil else { throw ValidationError("unknown --publisher \(publisher)") }
+    }
+
+    func run() async throws {
+        let limit = raiseFileLimit()
+        if limit.soft < UInt64(connections) + 64 {
+            progress("warning: the open-file limit is \(limit.soft); raise it (ulimit -Hn) for \(connections) connections")
+        }
+        var spawned: Process?
+        var pid = gatewayPid
+        var port = port
+        if let binary = spawnGateway {
+            let redisArguments = Publisher.Route(rawValue: publisher) == .rest ? [] : ["--redis-url", redisURL]
+            (spawned, port) = try await Self.spawn(binary, arguments: redisArguments + gatewayArgs.split(separator: " ").map(String.init))
+            pid = spawned?.processIdentifier
+        }
+        defer {
+            spawned?.terminate()
+            spawned?.waitUntilExit()
+        }
+        let route = Publisher.Route(rawValue: publisher)!
+        let redis = route == .rest || idleOnly ? nil : try await RedisConnection.connect(to: RedisURL(parsing: redisURL))
+        let publisher = Publisher(
+            route: route,
+            topic: topic,
+            updateType: updateType,
+            payloadBytes: payloadBytes,
+            gatewayBaseURL: "http://\(host):\(port)",
+            redis: redis
+        )
+
+        let baseline = pid.flatMap(ProcessSample.read)
+        let latencies = LatencyRecorder()
+        let started = ContinuousClock.now
+        let (tallies, failures) = try await openConnections(port: port, eventType: publisher.eventType, latencies: latencies)
+        let connectSeconds = started.duration(to: .now).seconds
+        progress("connected \(tallies.count) of \(connections) in \(String(format: "%.1f", connectSeconds)) s (\(failures) failed)")
+        try await Task.sleep(for: .seconds(2))
+        let afterConnect = pid.flatMap(ProcessSample.read)
+
+        var report = Report(
+            connections: tallies.count,
+            connectFailures: failures,
+            connectRate: Double(tallies.count) / connectSeconds,
+            stalled: stalledCount,
+            publisher: route.rawValue,
+            payloadBytes: payloadBytes,
+            gatewayBaseline: baseline,
+            gatewayAfterConnect: afterConnect
+        )
+        if let baseline, let afterConnect, !tallies.isEmpty {
+            report.gatewayBytesPerConnection = (afterConnect.residentBytes - baseline.residentBytes) / tallies.count
+        }
+        if !idleOnly {
+            let published = try await publish(with: publisher, pid: pid, report: &report)
+            // Let the last frames arrive: stop when no healthy connection has received anything for a second.
+            var previous = -1
+            let drainDeadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < drainDeadline {
+                let total = tallies.dropFirst(stalledCount).reduce(0) { $0 + $1.received.load(ordering: .relaxed) }
+                if total == previous { break }
+                previous = total
+                try await Task.sleep(for: .seconds(1))
+            }
+            let healthy = tallies.dropFirst(stalledCount)
+            report.published = published
+            report.delivered = healthy.reduce(0) { $0 + $1.received.load(ordering: .relaxed) }
+            report.lost = healthy.reduce(0) { $0 + max(0, published - $1.received.load(ordering: .relaxed)) }
+            report.outOfOrder = healthy.reduce(0) { $0 + $1.outOfOrder.load(ordering: .relaxed) }
+            report.disconnectedHealthy = healthy.filter { $0.closed.load(ordering: .relaxed) }.count
+            report.disconnectedStalled = tallies.prefix(stalledCount).filter { $0.closed.load(ordering: .relaxed) }.count
+            report.latency = latencies.summary
+            report.gatewayAfterRun = pid.flatMap(ProcessSample.read)
+        }
+        print(json ? report.json() : report.table())
+    }
+
+    private var stalledCount: Int { Int((Double(connections) * stalledFraction).rounded()) }
+
+    private func progress(_ line: String) {
+        FileHandle.standardError.write(Data("hiveops-bench: \(line)\n".utf8))
+    }
+
+    /// Opens every connection, at most `connectConcurrency` at a time; the first `stalledCount` stop reading.
+    private func openConnections(port: Int, eventType: String, latencies: LatencyRecorder) async throws -> ([ConnectionTally], Int) {
+        let group = MultiThreadedEventLoopGroup.singleton
+        var tallies: [ConnectionTally] = []
+        var failures = 0
+        var next = 0
+        let stalled = stalledCount
+        try await withThrowingTaskGroup(of: ConnectionTally?.self) { tasks in
+            func launch(_ index: Int) {
+                let source = "127.0.0.\(2 + index % sourceAddresses)"
+                tasks.addTask {
+                    try? await Self.connect(
+                        host: host,
+                        port: port,
+                        path: path,
+                        source: source,
+                        group: group,
+                        stall: index < stalled,
+                        eventType: eventType,
+                        latencies: latencies
+                    )
+                }
+            }
+            while next < min(connectConcurrency, connections) {
+                launch(next)
+                next += 1
+            }
+            while let result = try await tasks.next() {
+                if let tally = result { tallies.append(tally) } else { failures += 1 }
+                if next < connections {
+                    launch(next)
+                    next += 1
+                }
+                if (tallies.count + failures).isMultiple(of: 5_000) { progress("connecting: \(tallies.count + failures) of \(connections)") }
+            }
+        }
+        // Stalled first, so that `dropFirst(stalled)` is the healthy ones.
+        return (tallies, failures)
+    }
+
+    private static func connect(
+        host: String,
+        port: Int,
+        path: String,
+        source: String,
+        group: any EventLoopGroup,
+        stall: Bool,
+        eventType: String,
+        latencies: LatencyRecorder
+    ) async throws -> ConnectionTally {
+        let tally = ConnectionTally()
+        typealias Handshake = HandshakeHandler<Bool>
+        let promise = group.next().makePromise(of: Handshake.Result.self)
+        _ = try await ClientBootstrap(group: group)
+            .bind(to: try SocketAddress(ipAddress: source, port: 0))
+            .connectTimeout(.seconds(10))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        Handshake(host: host, port: port, path: path, headers: [], maxFrameSize: 1 << 24, promise: promise) { channel in
+                            try channel.pipeline.syncOperations.addHandler(
+                                BenchFrameHandler(tally: tally, latencies: latencies, eventType: eventType)
+                            )
+                            if stall { _ = channel.setOption(.autoRead, value: false) }
+                            return true
+                        }
+                    )
+                }
+            }
+            .connect(host: host, port: port).get()
+        guard case .upgraded = try await promise.futureResult.get() else { throw WebSocketClient.ClientError.upgradeRefused(status: 0, body: "") }
+        return tally
+    }
+
+    /// Publishes for `duration` at `rate` (or as fast as possible) in batches; returns how many.
+    private func publish(with publisher: Publisher, pid: Int32?, report: inout Report) async throws -> Int {
+        let start = ContinuousClock.now
+        let end = start + .seconds(duration)
+        var published = 0
+        var lastProgress = start
+        let batch = rate > 0 ? max(1, Int(rate / 100)) : 200
+        while ContinuousClock.now < end {
+            try await publisher.publish((published + 1)...(published + batch))
+            published += batch
+            if rate > 0 {
+                let due = start + .seconds(Double(published) / rate)
+                if due > ContinuousClock.now { try await Task.sleep(until: due) }
+            }
+            if lastProgress.duration(to: .now) >= .seconds(5) {
+                lastProgress = .now
+                progress("published \(published) in \(String(format: "%.0f", start.duration(to: .now).seconds)) s")
+            }
+        }
+        let seconds = start.duration(to: .now).seconds
+        report.publishSeconds = seconds
+        report.publishRate = Double(published) / seconds
+        return published
+    }
+
+    /// Starts a gateway on a free port and waits for its ready line.
+    private static func spawn(_ binary: String, arguments: [String]) async throws -> (Process, Int) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--port", "0"] + arguments
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var log = ""
+        let handle = pipe.fileHandleForReading
+        while true {
+            let data = handle.availableData
+            guard !data.isEmpty else { throw ValidationError("the gateway exited before it was ready:\n\(log)") }
+            log += String(decoding: data, as: UTF8.self)
+            if let range = log.range(of: #"address=http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+                let port = Int(log[range].split(separator: ":").last!)
+            {
+                // Keep draining its log so that a full pipe never stalls it.
+                Thread.detachNewThread { while !handle.availableData.isEmpty {} }
+                return (process, port)
+            }
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,90 @@
+import Glibc
+import NIOCore
+import NIOWebSocket
+import Synchronization
+
+/// What one load connection saw. Written on its event loop, read by the report.
+final class ConnectionTally: Sendable {
+    let received = Atomic<Int>(0)
+    let outOfOrder = Atomic<Int>(0)
+    let lastSequence = Atomic<Int>(0)
+    let closed = Atomic<Bool>(false)
+}
+
+/// Consumes a load connection's frames without decoding them: it finds `"seq":` and `"t":`
+/// in each event's bytes, records the publish→receive latency and checks the order.
+final class BenchFrameHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let tally: ConnectionTally
+    private let latencies: LatencyRecorder
+    private let eventMarker: [UInt8]
+
+    init(tally: ConnectionTally, latencies: LatencyRecorder, eventType: String) {
+        self.tally = tally
+        self.latencies = latencies
+        self.eventMarker = Array("\"\(eventType)\"".utf8)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text:
+            let now = MonotonicClock.nanoseconds()
+            let bytes = frame.data.readableBytesView
+            guard bytes.firstRange(of: eventMarker) != nil,
+                let sequence = Self.number(after: Self.sequenceKey, in: bytes),
+                let sentAt = Self.number(after: Self.timeKey, in: bytes)
+            else { return }
+            tally.received.add(1, ordering: .relaxed)
+            let previous = tally.lastSequence.exchange(sequence, ordering: .relaxed)
+            if sequence <= previous { tally.outOfOrder.add(1, ordering: .relaxed) }
+            latencies.record(nanoseconds: max(0, now - sentAt))
+        case .ping:
+            let pong = WebSocketFrame(
+                fin: true,
+                opcode: .pong,
+                maskKey: .init((0..<4).map { _ in UInt8.random(in: 0...255) }),
+                data: frame.unmaskedData
+            )
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .connectionClose:
+            tally.closed.store(true, ordering: .relaxed)
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        tally.closed.store(true, ordering: .relaxed)
+        context.fireChannelInactive()
+    }
+
+    static let sequenceKey = Array("\"seq\":".utf8)
+    static let timeKey = Array("\"t\":".utf8)
+
+    /// The unsigned integer right after `key`.
+    static func number(after key: [UInt8], in bytes: ByteBufferView) -> Int? {
+        guard let range = bytes.firstRange(of: key) else { return nil }
+        var value = 0
+        var index = range.upperBound
+        var digits = 0
+        while index < bytes.endIndex, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+            value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+            index += 1
+            digits += 1
+        }
+        return digits > 0 ? value : nil
+    }
+}
+
+enum MonotonicClock {
+    /// Nanoseconds on CLOCK_MONOTONIC: the publisher and the receivers share this process.
+    static func nanoseconds() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return time.tv_sec * 1_000_000_000 + time.tv_nsec
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// One run's results, as a table or one JSON record.
+struct Report: Codable, Sendable {
+    var connections: Int
+    var connectFailures: Int
+    var connectRate: Double
+    var stalled: Int
+    var publisher: String
+    var payloadBytes: Int
+    var gatewayBaseline: ProcessSample?
+    var gatewayAfterConnect: ProcessSample?
+    var gatewayBytesPerConnection: Int?
+    var published = 0
+    var publishSeconds = 0.0
+    var publishRate = 0.0
+    var delivered = 0
+    var lost = 0
+    var outOfOrder = 0
+    var disconnectedHealthy = 0
+    var disconnectedStalled = 0
+    var latency: LatencyRecorder.Summary?
+    var gatewayAfterRun: ProcessSample?
+
+    var deliveredPerSecond: Double { publishSeconds > 0 ? Double(delivered) / publishSeconds : 0 }
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        var object = (try? JSONSerialization.jsonObject(with: encoder.encode(self))) as? [String: Any] ?? [:]
+        object["delivered_per_second"] = deliveredPerSecond
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func table() -> String {
+        func mib(_ bytes: Int?) -> String { bytes.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "n/a" }
+        var rows: [(String, String)] = [
+            ("connections", "\(connections) (\(connectFailures) failed, \(String(format: "%.0f", connectRate))/s, \(stalled) stalled)"),
+            (
+                "gateway memory",
+                "\(mib(gatewayBaseline?.residentBytes)) idle → \(mib(gatewayAfterConnect?.residentBytes)) connected → \(mib(gatewayAfterRun?.residentBytes)) after the run"
+            ),
+            ("memory per connection", gatewayBytesPerConnection.map { "\($0) bytes" } ?? "n/a"),
+        ]
+        if published > 0 {
+            rows += [
+                (
+                    "published",
+                    "\(published) events of ~\(payloadBytes) B via \(publisher) in \(String(format: "%.1f", publishSeconds)) s (\(String(format: "%.0f", publishRate))/s)"
+                ),
+                ("delivered", "\(delivered) frames, \(String(format: "%.0f", deliveredPerSecond)) frames/s"),
+                ("lost / out of order", "\(lost) / \(outOfOrder) (healthy connections)"),
+                ("disconnected", "\(disconnectedHealthy) healthy, \(disconnectedStalled) of \(stalled) stalled"),
+            ]
+            if let latency {
+                rows.append(
+                    (
+                        "latency p50 / p90 / p99 / p99.9 / max",
+                        String(
+                            format: "%.2f / %.2f / %.2f / %.2f / %.2f ms",
+                            latency.p50Ms,
+                            latency.p90Ms,
+                            latency.p99Ms,
+                            latency.p999Ms,
+                            latency.maxMs
+                        )
+                    )
+                )
+            }
+            if let before = gatewayAfterConnect, let after = gatewayAfterRun {
+                rows.append(("gateway CPU during the run", String(format: "%.1f s", after.cpuSeconds - before.cpuSeconds)))
+            }
+        }
+        let width = rows.map(\.0.count).max() ?? 0
+        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import GeneratedMessages
+import HiveOpsGateway
+import Logging
+import NIOCore
+import Prometheus
+import RedisClient
+
+// hiveops-microbench: the hot paths in isolation, in a release build.
+// Each case runs for about a second (after a warm-up) and reports its rate.
+// Usage: swift run -c release hiveops-microbench [path to Tests/Fixtures/frames]
+
+struct Result {
+    var name: String
+    var operations: Int
+    var seconds: Double
+    var bytes: Int = 0
+
+    var line: String {
+        let perSecond = Double(operations) / seconds
+        let nanos = seconds / Double(operations) * 1e9
+        var text = "| \(name) | \(String(format: "%.0f", perSecond)) | \(String(format: "%.0f", nanos)) |"
+        text += bytes > 0 ? " \(String(format: "%.1f", Double(bytes) / seconds / 1_048_576)) |" : " |"
+        return text
+    }
+}
+
+/// Runs `body` in rounds until a second has passed; `body` returns how many operations it did.
+func measure(_ name: String, bytesPerOperation: Int = 0, _ body: () throws -> Int) rethrows -> Result {
+    _ = try body()
+    let clock = ContinuousClock()
+    var operations = 0
+    let start = clock.now
+    while start.duration(to: clock.now) < .seconds(1) { operations += try body() }
+    let elapsed = start.duration(to: clock.now)
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return Result(name: name, operations: operations, seconds: seconds, bytes: operations * bytesPerOperation)
+}
+
+let arguments = CommandLine.arguments
+let framesDirectory = URL(fileURLWithPath: arguments.count > 1 ? arguments[1] : "Tests/Fixtures/frames")
+var results: [Result] = []
+let decoder = JSONDecoder()
+let encoder = JSONEncoder()
+
+// Decode and encode of each generated frame type, from the fixtures.
+for folder in ["server", "client"] {
+    let directory = framesDirectory.appending(path: folder)
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter {
+        $0.hasSuffix(".json") && !$0.contains("hiveops-1.0.0")
+    }.sorted()
+    for name in names {
+        let data = try Data(contentsOf: directory.appending(path: name))
+        let type = name.replacingOccurrences(of: ".json", with: "")
+        if folder == "server" {
+            let message = try decoder.decode(ServerMessage.self, from: data)
+            results.append(
+                try measure("decode \(type)", bytesPerOperation: data.count) {
+                    _ = try decoder.decode(ServerMessage.self, from: data)
+                    return 1
+                }
+            )
+            results.append(
+                try measure("encode \(type)") {
+                    _ = try encoder.encode(message)
+                    return 1
+                }
+            )
+        } else {
+            let message = try decoder.decode(ClientMessage.self, from: data)
+            results.append(
+                try measure("decode \(type) (client)", bytesPerOperation: data.count) {
+                    _ = try decoder.decode(ClientMessage.self, from: data)
+                    return 1
+                }
+            )
+            results.append(
+                try measure("encode \(type) (client)") {
+                    _ = try encoder.encode(message)
+                    return 1
+                }
+            )
+        }
+    }
+}
+
+// The pieces of relaying one Redis event.
+let redisPayload = ByteBuffer(string: #"{"seq":12345,"t":987654321,"pad":""# + String(repeating: "x", count: 220) + #""}"#)
+results.append(
+    try measure("JSONValue decode of a 256-byte payload", bytesPerOperation: redisPayload.readableBytes) {
+        _ = try decoder.decode(JSONValue.self, from: Data(redisPayload.readableBytesView))
+        return 1
+    }
+)
+results.append(
+    measure("translate a Redis broadcast event") {
+        _ = RedisChannels.translate(channel: "system_events", pattern: nil, payload: redisPayload, isConnected: { _ in false })
+        return 1
+    }
+)
+results.append(
+    measure("matchesPattern ^[a-z_]+_update$") {
+        _ = "system_update".matchesPattern("^[a-z_]+_update$")
+        return 1
+    }
+)
+results.append(
+    measure("timestamp") {
+        _ = FrameEncoder.timestamp()
+        return 1
+    }
+)
+results.append(
+    measure("correlation id (UUID)") {
+        _ = FrameEncoder.newCorrelationId()
+        return 1
+    }
+)
+
+// The token bucket: a take that succeeds (refilled) and one that is refused.
+var bucket = TokenBucket(rate: 1e12, capacity: 1e12, now: .now)
+var instant = ContinuousClock.now
+results.append(
+    measure("token bucket take") {
+        for _ in 0..<1_000 {
+            instant = instant.advanced(by: .nanoseconds(1))
+            _ = bucket.tryTake(at: instant)
+        }
+        return 1_000
+    }
+)
+
+// One broadcast: build the typed frame, serialize it once, enqueue it for 1,000 and 10,000 connections.
+let logger = Logger(label: "microbench")
+for recipients in [1_000, 10_000] {
+    let metrics = GatewayMetrics(registry: PrometheusCollectorRegistry())
+    let manager = ConnectionManager(metrics: metrics, logger: logger)
+    let connections = (0..<recipients).map { index in
+        Connection(
+            id: "c-\(index)",
+            endpoint: .system,
+            subscriptions: [.system],
+            queue: OutboundQueue(maxBytes: 1 << 40, maxFrames: Int.max, failureThreshold: 5),
+            idleTimeout: .seconds(600),
+            now: .now,
+            logger: logger,
+            forceCloseSocket: {}
+        )
+    }
+    for connection in connections { _ = manager.register(connection) }
+    let router = EventRouter(manager: manager, lastKnown: LastKnownData(), logger: logger)
+    let event = try BroadcastEvent(
+        type: "system_update",
+        subscription: "system",
+        data: ["seq": 1, "pad": .string(String(repeating: "x", count: 230))],
+        correlationId: nil
+    )
+    var rounds = 0
+    results.append(
+        measure("broadcast to \(recipients) (serialize once + enqueue)") {
+            _ = router.deliver(event)
+            rounds += 1
+            if rounds.isMultiple(of: 50) {
+                // Keep the queues from growing without bound: drain them as writers would.
+                for connection in connections { connection.drainForBenchmark() }
+            }
+            return 1
+        }
+    )
+    results.append(
+        try measure("serialize one broadcast frame") {
+            _ = try FrameEncoder().encode(event.message(correlationId: "c", timestamp: FrameEncoder.timestamp()))
+            return 1
+        }
+    )
+}
+
+// The RESP decoder on a stream of pub/sub messages with 256-byte payloads.
+var stream = ByteBuffer()
+let payload = String(repeating: "p", count: 256)
+for _ in 0..<1_000 {
+    stream.writeString("*3\r\n$7\r\nmessage\r\n$13\r\nsystem_events\r\n$\(payload.utf8.count)\r\n\(payload)\r\n")
+}
+let respDecoder = RESPDecoder()
+results.append(
+    try measure("RESP decode 1,000 pub/sub messages", bytesPerOperation: stream.readableBytes / 1_000) {
+        var buffer = stream
+        var count = 0
+        while try respDecoder.decode(&buffer) != nil { count += 1 }
+        return count
+    }
+)
+
+print("| case | operations/s | ns/operation | MB/s |")
+print("|---|---|---|---|")
+for result in results { print(result.line) }
