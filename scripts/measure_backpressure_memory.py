@@ -93,7 +93,7 @@ async def main(args):
             "rss_baseline_mib": round(baseline / 2**20, 1),
             "rss_peak_mib": round(peak / 2**20, 1),
             "rss_growth_mib": round((peak - baseline) / 2**20, 1),
-            "bound_mib": round(args.stalled * (1048576 + 65536) / 2**20, 1),
+            "bound_mib": round(args.stalled * (4194304 + 65536) / 2**20, 1),
             "backpressure_disconnects_total": metric(port, "hiveops_ws_backpressure_disconnects_total"),
             "open_connections_after": metric(port, "hiveops_ws_connections"),
         }))

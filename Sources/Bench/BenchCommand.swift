@@ -36,7 +36,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "How events are published: \(Publisher.Route.allCases.map(\.rawValue).joined(separator: ", ")).")
     var publisher = "redis-broadcast"
     @Option(help: "Redis for the redis-* publishers.") var redisURL = "redis://127.0.0.1:6379"
-    @Option(help: "Events per second; 0 publishes as fast as Redis takes them.") var rate = 0.0
+    @Option(help: "Events per second; 0 publishes as fast as the gateway delivers (closed loop, see --window).") var rate = 0.0
+    @Option(help: "With --rate 0: the most events in flight, published but not yet received by every healthy connection.")
+    var window = 20
     @Option(help: "Publishing time in seconds (at most 600).") var duration = 20.0
     @Option(help: "Approximate size of each event's data, in bytes.") var payloadBytes = 256
     @Flag(help: "Only connect, settle and measure memory per idle connection; publish nothing.") var idleOnly = false
@@ -110,7 +112,8 @@ struct BenchCommand: AsyncParsableCommand {
             report.gatewayBytesPerConnection = (afterConnect.residentBytes - baseline.residentBytes) / tallies.count
         }
         if !idleOnly {
-            let published = try await publish(with: publisher, pid: pid, report: &report)
+            let healthyTallies = Array(tallies.dropFirst(stalledCount))
+            let published = try await publish(with: publisher, healthy: healthyTallies, report: &report)
             // Let the last frames arrive: stop when no healthy connection has received anything for a second.
             var previous = -1
             let drainDeadline = ContinuousClock.now + .seconds(10)
@@ -213,14 +216,23 @@ struct BenchCommand: AsyncParsableCommand {
         return tally
     }
 
-    /// Publishes for `duration` at `rate` (or as fast as possible) in batches; returns how many.
-    private func publish(with publisher: Publisher, pid: Int32?, report: inout Report) async throws -> Int {
+    /// Publishes for `duration` at `rate`, or closed-loop as fast as the gateway delivers; returns how many.
+    private func publish(with publisher: Publisher, healthy: [ConnectionTally], report: inout Report) async throws -> Int {
         let start = ContinuousClock.now
         let end = start + .seconds(duration)
         var published = 0
         var lastProgress = start
-        let batch = rate > 0 ? max(1, Int(rate / 100)) : 200
+        let batch = rate > 0 ? max(1, Int(rate / 100)) : max(1, window / 4)
         while ContinuousClock.now < end {
+            if rate == 0 {
+                // Closed loop: wait while the slowest healthy connection is a window behind.
+                while ContinuousClock.now < end {
+                    let slowest =
+                        healthy.lazy.filter { !$0.closed.load(ordering: .relaxed) }.map { $0.received.load(ordering: .relaxed) }.min() ?? published
+                    if published - slowest < window { break }
+                    try await Task.sleep(for: .microseconds(200))
+                }
+            }
             try await publisher.publish((published + 1)...(published + batch))
             published += batch
             if rate > 0 {

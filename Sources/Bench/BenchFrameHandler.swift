@@ -32,11 +32,14 @@ final class BenchFrameHandler: ChannelInboundHandler {
         switch frame.opcode {
         case .text:
             let now = MonotonicClock.nanoseconds()
-            let bytes = frame.data.readableBytesView
-            guard bytes.firstRange(of: eventMarker) != nil,
-                let sequence = Self.number(after: Self.sequenceKey, in: bytes),
-                let sentAt = Self.number(after: Self.timeKey, in: bytes)
-            else { return }
+            let parsed = frame.data.withUnsafeReadableBytes { bytes -> (Int, Int)? in
+                guard Self.find(eventMarker, in: bytes) != nil,
+                    let sequence = Self.number(after: Self.sequenceKey, in: bytes),
+                    let sentAt = Self.number(after: Self.timeKey, in: bytes)
+                else { return nil }
+                return (sequence, sentAt)
+            }
+            guard let (sequence, sentAt) = parsed else { return }
             tally.received.add(1, ordering: .relaxed)
             let previous = tally.lastSequence.exchange(sequence, ordering: .relaxed)
             if sequence <= previous { tally.outOfOrder.add(1, ordering: .relaxed) }
@@ -65,13 +68,30 @@ final class BenchFrameHandler: ChannelInboundHandler {
     static let sequenceKey = Array("\"seq\":".utf8)
     static let timeKey = Array("\"t\":".utf8)
 
+    /// Where `needle` starts in `bytes`: a plain scan, with no allocation, since it runs for
+    /// every frame of a load test.
+    static func find(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let first = needle.first, bytes.count >= needle.count else { return nil }
+        var index = 0
+        let last = bytes.count - needle.count
+        while index <= last {
+            if bytes[index] == first {
+                var matched = 1
+                while matched < needle.count, bytes[index + matched] == needle[matched] { matched += 1 }
+                if matched == needle.count { return index }
+            }
+            index += 1
+        }
+        return nil
+    }
+
     /// The unsigned integer right after `key`.
-    static func number(after key: [UInt8], in bytes: ByteBufferView) -> Int? {
-        guard let range = bytes.firstRange(of: key) else { return nil }
+    static func number(after key: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let start = find(key, in: bytes) else { return nil }
         var value = 0
-        var index = range.upperBound
+        var index = start + key.count
         var digits = 0
-        while index < bytes.endIndex, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
             value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
             index += 1
             digits += 1

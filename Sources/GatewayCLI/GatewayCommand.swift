@@ -52,10 +52,10 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Consecutive send failures before a slow client is disconnected (1013). (env: WS_BACKPRESSURE_THRESHOLD, default: 5)")
     var backpressureThreshold: Int?
 
-    @Option(help: "Outbound queue bound per connection, in bytes. (env: WS_OUTBOUND_QUEUE_BYTES, default: 1048576)")
+    @Option(help: "Outbound queue bound per connection, in bytes. (env: WS_OUTBOUND_QUEUE_BYTES, default: 4194304)")
     var outboundQueueBytes: Int?
 
-    @Option(help: "Outbound queue bound per connection, in frames. (env: WS_OUTBOUND_QUEUE_FRAMES, default: 1000)")
+    @Option(help: "Outbound queue bound per connection, in frames. (env: WS_OUTBOUND_QUEUE_FRAMES, default: 10000)")
     var outboundQueueFrames: Int?
 
     @Option(help: "Seconds a write may take before it counts as a send failure. (env: WS_WRITE_DEADLINE_SECONDS, default: 5)")

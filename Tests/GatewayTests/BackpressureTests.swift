@@ -50,8 +50,8 @@ import Testing
             #expect(try await gateway.metric("hiveops_ws_backpressure_disconnects_total") == Double(Self.stalledClients))
             #expect(try await gateway.metric("hiveops_ws_messages_send_failures_total") >= Double(5 * Self.stalledClients))
 
-            // Each queue holds at most 1 MiB; NIO and the clients' own buffers get the slack.
-            let bound = Self.stalledClients * (1_048_576 + 65_536) + 96 * 1_048_576
+            // Each queue holds at most 4 MiB; NIO and the clients' own buffers get the slack.
+            let bound = Self.stalledClients * (4_194_304 + 65_536) + 96 * 1_048_576
             #expect(peak - baseline < bound, "resident memory grew by \(peak - baseline) bytes")
 
             // A stalled client that reads again finds its stream ended by the server.

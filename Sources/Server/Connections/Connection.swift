@@ -27,7 +27,8 @@ public final class Connection: Sendable {
 
     /// What the writer does next.
     public enum WriterAction: Sendable {
-        case write(OutboundFrame)
+        /// Everything queued (up to a batch bound), written in one event-loop round trip.
+        case write([OutboundFrame])
         case close(CloseRequest)
         case finish
     }
@@ -48,6 +49,10 @@ public final class Connection: Sendable {
             }
         }
     }
+
+    /// The most the writer takes off the queue for one write.
+    static let batchFrames = 256
+    static let batchBytes = 256 * 1_024
 
     public let id: String
     public let endpoint: DashboardEndpoint
@@ -148,11 +153,13 @@ public final class Connection: Sendable {
                     return .finish
                 case .closing(let request, let since):
                     // Queued frames go out before the notice unless the request drops them.
-                    if let frame = state.queue.dequeue() { return .write(frame) }
+                    let batch = state.queue.dequeueBatch(maxFrames: Self.batchFrames, maxBytes: Self.batchBytes)
+                    if !batch.isEmpty { return .write(batch) }
                     state.phase = .closeSent(since: since)
                     return .close(request)
                 case .open:
-                    return state.queue.dequeue().map(WriterAction.write)
+                    let batch = state.queue.dequeueBatch(maxFrames: Self.batchFrames, maxBytes: Self.batchBytes)
+                    return batch.isEmpty ? nil : .write(batch)
                 }
             }
             if let action { return action }

@@ -66,6 +66,18 @@ public struct OutboundQueue: Sendable {
         return frame
     }
 
+    /// Up to `maxFrames` frames and about `maxBytes` bytes from the front, at least one if any is queued.
+    public mutating func dequeueBatch(maxFrames: Int, maxBytes: Int) -> [OutboundFrame] {
+        var batch: [OutboundFrame] = []
+        var batchBytes = 0
+        while let next = frames.first, batch.count < maxFrames, batch.isEmpty || batchBytes + next.bytes.readableBytes <= maxBytes {
+            batch.append(frames.removeFirst())
+            batchBytes += next.bytes.readableBytes
+            bytes -= next.bytes.readableBytes
+        }
+        return batch
+    }
+
     /// Empties the queue, returning how many frames were dropped.
     public mutating func removeAll() -> Int {
         let dropped = frames.count
