@@ -112,24 +112,24 @@ struct BenchCommand: AsyncParsableCommand {
             report.gatewayBytesPerConnection = (afterConnect.residentBytes - baseline.residentBytes) / tallies.count
         }
         if !idleOnly {
-            let healthyTallies = Array(tallies.dropFirst(stalledCount))
+            let healthyTallies = tallies.filter { !$0.stalled }
             let published = try await publish(with: publisher, healthy: healthyTallies, report: &report)
             // Let the last frames arrive: stop when no healthy connection has received anything for a second.
             var previous = -1
             let drainDeadline = ContinuousClock.now + .seconds(10)
             while ContinuousClock.now < drainDeadline {
-                let total = tallies.dropFirst(stalledCount).reduce(0) { $0 + $1.received.load(ordering: .relaxed) }
+                let total = healthyTallies.reduce(0) { $0 + $1.received.load(ordering: .relaxed) }
                 if total == previous { break }
                 previous = total
                 try await Task.sleep(for: .seconds(1))
             }
-            let healthy = tallies.dropFirst(stalledCount)
+            let healthy = healthyTallies
             report.published = published
             report.delivered = healthy.reduce(0) { $0 + $1.received.load(ordering: .relaxed) }
             report.lost = healthy.reduce(0) { $0 + max(0, published - $1.received.load(ordering: .relaxed)) }
             report.outOfOrder = healthy.reduce(0) { $0 + $1.outOfOrder.load(ordering: .relaxed) }
             report.disconnectedHealthy = healthy.filter { $0.closed.load(ordering: .relaxed) }.count
-            report.disconnectedStalled = tallies.prefix(stalledCount).filter { $0.closed.load(ordering: .relaxed) }.count
+            report.disconnectedStalled = tallies.filter { $0.stalled && $0.closed.load(ordering: .relaxed) }.count
             report.latency = latencies.summary
             report.gatewayAfterRun = pid.flatMap(ProcessSample.read)
         }
@@ -178,7 +178,6 @@ struct BenchCommand: AsyncParsableCommand {
                 if (tallies.count + failures).isMultiple(of: 5_000) { progress("connecting: \(tallies.count + failures) of \(connections)") }
             }
         }
-        // Stalled first, so that `dropFirst(stalled)` is the healthy ones.
         return (tallies, failures)
     }
 
@@ -192,7 +191,7 @@ struct BenchCommand: AsyncParsableCommand {
         eventType: String,
         latencies: LatencyRecorder
     ) async throws -> ConnectionTally {
-        let tally = ConnectionTally()
+        let tally = ConnectionTally(stalled: stall)
         typealias Handshake = HandshakeHandler<Bool>
         let promise = group.next().makePromise(of: Handshake.Result.self)
         _ = try await ClientBootstrap(group: group)

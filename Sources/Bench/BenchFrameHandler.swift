@@ -5,10 +5,16 @@ import Synchronization
 
 /// What one load connection saw. Written on its event loop, read by the report.
 final class ConnectionTally: Sendable {
+    /// Whether this connection stopped reading after its greeting.
+    let stalled: Bool
     let received = Atomic<Int>(0)
     let outOfOrder = Atomic<Int>(0)
     let lastSequence = Atomic<Int>(0)
     let closed = Atomic<Bool>(false)
+
+    init(stalled: Bool) {
+        self.stalled = stalled
+    }
 }
 
 /// Consumes a load connection's frames without decoding them: it finds `"seq":` and `"t":`

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import HiveOpsGateway
 import Logging
 import Metrics
@@ -49,6 +50,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Largest inbound text message in bytes; larger ones get an error. (env: WS_MAX_MESSAGE_BYTES, default: 65536)")
     var maxMessageBytes: Int?
 
+    @Option(
+        help:
+            "Open WebSocket connections at most; more are refused before the upgrade. (env: WS_MAX_CONNECTIONS, default: the open-file limit less 256)"
+    )
+    var maxConnections: Int?
+
     @Option(help: "Consecutive send failures before a slow client is disconnected (1013). (env: WS_BACKPRESSURE_THRESHOLD, default: 5)")
     var backpressureThreshold: Int?
 
@@ -71,6 +78,7 @@ struct GatewayCommand: AsyncParsableCommand {
     var logFormat: String?
 
     func run() async throws {
+        raiseOpenFileLimit()
         let configuration: GatewayConfiguration
         do {
             configuration = try resolveConfiguration(environment: ProcessInfo.processInfo.environment)
@@ -143,6 +151,12 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.maxMessageBytes =
             try settings.integer(maxMessageBytes, flag: "--max-message-bytes", env: "WS_MAX_MESSAGE_BYTES", range: 1...configuration.maxFrameBytes)
             ?? configuration.maxMessageBytes
+        configuration.maxConnections = try settings.integer(
+            maxConnections,
+            flag: "--max-connections",
+            env: "WS_MAX_CONNECTIONS",
+            range: 1...10_000_000
+        )
         configuration.backpressureThreshold =
             try settings.integer(backpressureThreshold, flag: "--backpressure-threshold", env: "WS_BACKPRESSURE_THRESHOLD", range: 1...1_000_000)
             ?? configuration.backpressureThreshold
@@ -176,4 +190,12 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         return configuration
     }
+}
+
+/// A server holds a descriptor per client: take the whole hard limit the process is allowed.
+func raiseOpenFileLimit() {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }

@@ -29,15 +29,21 @@ final class GatewayProcess: @unchecked Sendable {
     }
 
     /// Starts the gateway on a free loopback port and waits (at most 30 s) for its ready line.
-    init(arguments: [String] = [], environment: [String: String] = [:]) async throws {
+    /// - Parameter openFileLimit: runs the binary under `ulimit -n` this low (hard and soft).
+    init(arguments: [String] = [], environment: [String: String] = [:], openFileLimit: Int? = nil) async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binaryURL.path) else {
             throw TestFailure("\(Self.binaryURL.path) is missing: build the package first (swift build --build-tests)")
         }
         logURL = FileManager.default.temporaryDirectory.appending(path: "hiveops-gateway-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process = Process()
-        process.executableURL = Self.binaryURL
-        process.arguments = ["--port", "0"] + arguments
+        if let openFileLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\"", Self.binaryURL.path, "--port", "0"] + arguments
+        } else {
+            process.executableURL = Self.binaryURL
+            process.arguments = ["--port", "0"] + arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardError = try FileHandle(forWritingTo: logURL)
         process.standardOutput = FileHandle.nullDevice

@@ -208,3 +208,18 @@ import Testing
         }
     }
 }
+
+@Suite struct InProcessConnectionCapTests {
+    @Test func theCapRefusesBeforeTheUpgradeAndCounts() async throws {
+        try await TestGateway.with(TestGateway.configuration { $0.maxConnections = 2 }) { gateway in
+            let first = try await gateway.connectAndGreet(.system).0
+            _ = try await gateway.connectAndGreet(.system)
+            await #expect(throws: WebSocketClient.ClientError.upgradeRefused(status: 400, body: "")) { _ = try await gateway.connect(.system) }
+            #expect(try await gateway.metric("hiveops_ws_connections_refused_total") == 1)
+            #expect(try await gateway.request("GET", "/api/dashboard/websocket/limits").json()["max_connections"] == 2)
+            await first.abort()
+            try await Task.sleep(for: .milliseconds(200))
+            _ = try await gateway.connectAndGreet(.system)
+        }
+    }
+}

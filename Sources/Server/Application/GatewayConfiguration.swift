@@ -1,8 +1,17 @@
 public import GeneratedMessages
+import Glibc
 public import Logging
 
 /// Every setting of the gateway, with the HiveOps defaults.
 public struct GatewayConfiguration: Sendable {
+    /// The connection cap in force: `maxConnections`, else the open-file limit less 256.
+    public var effectiveMaxConnections: Int {
+        if let maxConnections { return maxConnections }
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        return max(16, Int(clamping: limit.rlim_cur) - 256)
+    }
+
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
         case json
@@ -31,6 +40,10 @@ public struct GatewayConfiguration: Sendable {
     /// Frames above this hard ceiling close the connection with 1009.
     public var maxFrameBytes: Int
     public var maxSubscriptions: Int
+    /// Open WebSocket connections at most; more are refused before the upgrade.
+    /// nil: the open-file limit less 256, so that the process never runs out of descriptors
+    /// (libdispatch on Linux aborts the process when it cannot open its /proc files).
+    public var maxConnections: Int?
 
     public var backpressureThreshold: Int
     public var outboundQueueMaxBytes: Int
@@ -63,6 +76,7 @@ public struct GatewayConfiguration: Sendable {
         maxMessageBytes: Int = 65_536,
         maxFrameBytes: Int = 1_048_576,
         maxSubscriptions: Int = 10,
+        maxConnections: Int? = nil,
         backpressureThreshold: Int = 5,
         outboundQueueMaxBytes: Int = 4_194_304,
         outboundQueueMaxFrames: Int = 10_000,
@@ -87,6 +101,7 @@ public struct GatewayConfiguration: Sendable {
         self.maxMessageBytes = maxMessageBytes
         self.maxFrameBytes = maxFrameBytes
         self.maxSubscriptions = maxSubscriptions
+        self.maxConnections = maxConnections
         self.backpressureThreshold = backpressureThreshold
         self.outboundQueueMaxBytes = outboundQueueMaxBytes
         self.outboundQueueMaxFrames = outboundQueueMaxFrames

@@ -30,6 +30,7 @@ struct DashboardController {
         var maxInboundMessageBytes: Int
         var maxFrameBytes: Int
         var maxSubscriptionsPerConnection: Int
+        var maxConnections: Int
         var backpressureDisconnectThreshold: Int
         var outboundQueueMaxBytes: Int
         var outboundQueueMaxFrames: Int
@@ -49,6 +50,7 @@ struct DashboardController {
             case maxInboundMessageBytes = "max_inbound_message_bytes"
             case maxFrameBytes = "max_frame_bytes"
             case maxSubscriptionsPerConnection = "max_subscriptions_per_connection"
+            case maxConnections = "max_connections"
             case backpressureDisconnectThreshold = "backpressure_disconnect_threshold"
             case outboundQueueMaxBytes = "outbound_queue_max_bytes"
             case outboundQueueMaxFrames = "outbound_queue_max_frames"
@@ -72,6 +74,7 @@ struct DashboardController {
             maxInboundMessageBytes: configuration.maxMessageBytes,
             maxFrameBytes: configuration.maxFrameBytes,
             maxSubscriptionsPerConnection: configuration.maxSubscriptions,
+            maxConnections: configuration.effectiveMaxConnections,
             backpressureDisconnectThreshold: configuration.backpressureThreshold,
             outboundQueueMaxBytes: configuration.outboundQueueMaxBytes,
             outboundQueueMaxFrames: configuration.outboundQueueMaxFrames,

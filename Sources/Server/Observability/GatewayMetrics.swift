@@ -19,6 +19,7 @@ public final class GatewayMetrics: Sendable {
     public let backpressureDisconnects: Counter
     public let idleDisconnects: Counter
     public let abuseDisconnects: Counter
+    public let connectionsRefused: Counter
     public let authDenied: Counter
     public let originDenied: Counter
     public let bytesSent: Counter
@@ -51,6 +52,7 @@ public final class GatewayMetrics: Sendable {
         backpressureDisconnects = counter("backpressure_disconnects_total", "Connections closed because they did not keep up.")
         idleDisconnects = counter("idle_disconnects_total", "Connections closed after the idle timeout.")
         abuseDisconnects = counter("rate_limit_disconnects_total", "Connections closed for flooding past the abuse window.")
+        connectionsRefused = counter("connections_refused_total", "Upgrades refused because the connection cap was reached.")
         authDenied = counter("auth_denied_total", "Upgrades refused for a missing or invalid credential.")
         originDenied = counter("origin_denied_total", "Upgrades refused for a disallowed Origin.")
         bytesSent = counter("bytes_sent_total", "Payload bytes of frames handed to client sockets.")
