@@ -229,10 +229,3 @@ struct DashboardController {
         return try JSONResponse(DisconnectResult(success: true, connectionId: id, reason: reason)).response(from: request, context: context)
     }
 }
-
-extension Duration {
-    /// The duration in seconds, for JSON.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

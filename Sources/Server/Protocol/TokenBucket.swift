@@ -30,9 +30,7 @@ public struct TokenBucket: Sendable {
 
     private mutating func refill(at now: ContinuousClock.Instant) {
         guard now > lastRefill else { return }
-        let elapsed = lastRefill.duration(to: now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        tokens = min(capacity, tokens + seconds * rate)
+        tokens = min(capacity, tokens + lastRefill.duration(to: now).seconds * rate)
         lastRefill = now
     }
 }
