@@ -28,6 +28,8 @@ export interface HiveOpsClientOptions {
   pongTimeoutMs?: number;
   /** An attempt with no `connection_established` within this closes and counts as failed. @default 10000 */
   connectTimeoutMs?: number;
+  /** After a failed handshake: the HTTP status of the URL (a 401 or 403 stops the client). Defaults to a fetch GET. */
+  probeRefusal?: (url: string) => Promise<number | null> | number | null;
   /** Injected for tests; defaults to the global WebSocket. */
   WebSocket?: unknown;
   timers?: { setTimeout(callback: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };

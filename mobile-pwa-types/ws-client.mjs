@@ -33,6 +33,17 @@ function majorOf(version) {
   return Number.parseInt(String(version).split(".")[0], 10);
 }
 
+/**
+ * The HTTP status of a plain GET of the WebSocket URL, or null when it cannot be had.
+ * @param {string} url
+ * @returns {Promise<number | null>}
+ */
+async function defaultRefusalProbe(url) {
+  if (typeof fetch !== "function") return null;
+  const response = await fetch(url.replace(/^ws/, "http"), { method: "GET" });
+  return response.status;
+}
+
 export class HiveOpsClient {
   /** @param {HiveOpsClientOptions} options */
   constructor(options) {
@@ -47,6 +58,7 @@ export class HiveOpsClient {
     this.timers = options.timers ?? { setTimeout: globalThis.setTimeout.bind(globalThis), clearTimeout: globalThis.clearTimeout.bind(globalThis) };
     this.random = options.random ?? Math.random;
     this.now = options.now ?? (() => Date.now());
+    this.probeRefusal = options.probeRefusal ?? defaultRefusalProbe;
     /** @type {ClientState} */
     this.state = "idle";
     /** @type {Map<string, Set<(payload: any) => void>>} */
@@ -150,10 +162,25 @@ export class HiveOpsClient {
     }, this.connectTimeoutMs);
   }
 
-  /** @param {any} socket @param {string} reason */
+  /**
+   * A handshake that failed: browsers hide the HTTP status of a refused upgrade, so ask the same URL
+   * over HTTP; a 401 or 403 is an auth refusal, never retried.
+   * @param {any} socket @param {string} reason
+   */
   failAttempt(socket, reason) {
     try { socket.close(); } catch { /* not open */ }
-    this.handleClose(1006, reason);
+    this.socket = null;
+    const attempt = this.url;
+    Promise.resolve(this.probeRefusal(attempt)).catch(() => null).then((status) => {
+      if (this.state === "stopped" || this.socket !== null) return;
+      if (status === 401 || status === 403) {
+        this.clearTimers();
+        this.setState("stopped");
+        this.emit("gave-up", { code: status === 401 ? 4401 : 4403, reason: `HTTP ${status} on upgrade`, notice: null });
+        return;
+      }
+      this.handleClose(1006, reason);
+    });
   }
 
   /** @param {string} text */
@@ -212,7 +239,7 @@ export class HiveOpsClient {
 
   /** @param {number} code @param {string} reason */
   handleClose(code, reason) {
-    if (this.state === "stopped") return;
+    if (this.state === "stopped" || this.state === "waiting") return;
     this.socket = null;
     this.clearTimers();
     if (this.disconnectedAt === null) this.disconnectedAt = this.now();

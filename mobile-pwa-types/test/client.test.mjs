@@ -9,7 +9,7 @@ function makeClient(options = {}) {
   const timers = new ManualTimers();
   const client = new HiveOpsClient({
     url: "ws://gateway/api/dashboard/ws/agents", WebSocket: FakeSocket, timers,
-    random: () => 0.5, now: () => timers.now, ...options,
+    random: () => 0.5, now: () => timers.now, probeRefusal: () => null, ...options,
   });
   return { client, timers, socket: () => FakeSocket.instances.at(-1) };
 }
@@ -121,14 +121,29 @@ test("pings every 15 s and treats a missing answer as a dead connection", () => 
   assert.equal(client.state, "waiting");
 });
 
-test("a handshake that fails with only an error event, or never completes, is retried", () => {
+test("a refused handshake whose URL answers 401 or 403 is never retried", async () => {
+  for (const status of [401, 403]) {
+    const { client, socket } = makeClient({ probeRefusal: async () => status });
+    let gaveUp = null;
+    client.on("gave-up", (event) => { gaveUp = event; });
+    client.start();
+    socket().onerror?.({});
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(client.state, "stopped");
+    assert.equal(gaveUp.code, status === 401 ? 4401 : 4403);
+  }
+});
+
+test("a handshake that fails with only an error event, or never completes, is retried", async () => {
   const { client, timers, socket } = makeClient();
   client.start();
   socket().onerror?.({});
+  await new Promise((resolve) => setImmediate(resolve));
   assert.equal(client.state, "waiting");
   timers.advance(1_000);
   assert.equal(FakeSocket.instances.length, 2);
   timers.advance(10_000);
+  await new Promise((resolve) => setImmediate(resolve));
   assert.equal(client.state, "waiting", "no connection_established within the connect timeout");
   assert.ok(FakeSocket.instances[1].closedWith);
 });

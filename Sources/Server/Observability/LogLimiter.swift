@@ -1,14 +1,14 @@
 /// Lets one log line of each kind through per interval, so that a flood of
 /// bad messages cannot flood the log.
-struct LogLimiter {
-    let interval: Duration
+public struct LogLimiter {
+    public let interval: Duration
     private var lastLogged: [String: ContinuousClock.Instant] = [:]
 
-    init(interval: Duration) {
+    public init(interval: Duration) {
         self.interval = interval
     }
 
-    mutating func allow(_ kind: String, at now: ContinuousClock.Instant) -> Bool {
+    public mutating func allow(_ kind: String, at now: ContinuousClock.Instant) -> Bool {
         if let last = lastLogged[kind], last.duration(to: now) < interval { return false }
         lastLogged[kind] = now
         return true
