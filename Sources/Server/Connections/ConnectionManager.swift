@@ -32,7 +32,7 @@ public final class ConnectionManager: Sendable {
 
     /// Adds a connection; an open connection with the same id is returned so the caller can replace it.
     public func register(_ connection: Connection) -> Connection? {
-        let (replaced, counts) = state.withLock { state -> (Connection?, [Subscription: Int]) in
+        let (replaced, counts, open) = state.withLock { state -> (Connection?, [Subscription: Int], Int) in
             let previous = state.connections[connection.id]
             if let previous { Self.remove(previous, from: &state) }
             state.connections[connection.id] = connection
@@ -40,23 +40,24 @@ public final class ConnectionManager: Sendable {
                 state.topics[subscription, default: [:]][ObjectIdentifier(connection)] = connection
                 state.recipients[subscription] = nil
             }
-            return (previous, Self.counts(state))
+            return (previous, Self.counts(state), state.connections.count)
         }
-        metrics.connections.set(Double(state.withLock { $0.connections.count }))
+        metrics.connections.set(Double(open))
         publish(counts)
         return replaced
     }
 
     /// Removes a connection if it is still the one registered under its id.
     public func unregister(_ connection: Connection) {
-        let counts = state.withLock { state -> [Subscription: Int]? in
+        let update = state.withLock { state -> (counts: [Subscription: Int], open: Int)? in
             guard state.connections[connection.id] === connection else { return nil }
             state.connections[connection.id] = nil
             Self.remove(connection, from: &state)
-            return Self.counts(state)
+            return (Self.counts(state), state.connections.count)
         }
-        metrics.connections.set(Double(state.withLock { $0.connections.count }))
-        if let counts { publish(counts) }
+        guard let update else { return }
+        metrics.connections.set(Double(update.open))
+        publish(update.counts)
     }
 
     public func updateSubscriptions(of connection: Connection, to subscriptions: Set<Subscription>) {
