@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check and every test, the same way CI does. Installs the few tools it
-# needs when they are missing (Debian: node-typescript, redis-server; PyPI: jsonschema).
+# needs when they are missing (Debian: node-typescript, redis-server; PyPI: jsonschema, kosoku).
 # The Redis tests start their own redis-server on free loopback ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,9 @@ if ! command -v tsc >/dev/null || ! command -v redis-server >/dev/null; then
 fi
 if ! python3 -c "import jsonschema" 2>/dev/null; then
   python3 -m pip install -q jsonschema
+fi
+if ! python3 -c "import kosoku" 2>/dev/null; then
+  python3 -m pip install -q kosoku==0.1.0
 fi
 
 step() { printf '\n== %s\n' "$*"; }
@@ -35,6 +38,9 @@ python3 scripts/validate_fixtures.py
 
 step "snippet outputs type-check (swiftc, tsc)"
 .ci/check-snippets.sh
+
+step "WebSocket conformance: Autobahn|Testsuite cases through kosoku (docs/CONFORMANCE.md)"
+scripts/conformance.sh .build/debug/hiveops-gateway
 
 step "mobile-pwa-types: the reference client (node --test, against the real binary)"
 (cd mobile-pwa-types && node --experimental-websocket --test test/)

@@ -71,6 +71,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds without an inbound message before a connection is closed. (env: WS_IDLE_TIMEOUT_SECONDS, default: 600)")
     var idleTimeout: Double?
 
+    @Flag(
+        help:
+            "Serve an echo WebSocket at / with the production WebSocket configuration, for conformance suites; never in production. (env: WS_ECHO_ENDPOINT=1)"
+    )
+    var echoEndpoint = false
+
     @Option(help: "trace, debug, info, notice, warning, error or critical. (env: LOG_LEVEL, default: info)")
     var logLevel: String?
 
@@ -172,6 +178,7 @@ struct GatewayCommand: AsyncParsableCommand {
         if let idle = try settings.number(idleTimeout, flag: "--idle-timeout", env: "WS_IDLE_TIMEOUT_SECONDS", minimum: 0.001) {
             configuration.idleTimeout = .seconds(idle)
         }
+        configuration.echoEndpoint = echoEndpoint || environment["WS_ECHO_ENDPOINT"] == "1"
         if let level = try settings.string(logLevel, flag: "--log-level", env: "LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
                 throw SettingError(

@@ -60,6 +60,9 @@ public struct GatewayConfiguration: Sendable {
     public var supportedVersions: [String]
 
     public var wsAuthRequired: Bool
+    /// Serves a plain echo WebSocket at `/` with the production WebSocket configuration, for
+    /// conformance suites (Autobahn). Off by default; never enable it in production.
+    public var echoEndpoint: Bool = false
     public var allowedOrigins: [String]
 
     public var logLevel: Logger.Level

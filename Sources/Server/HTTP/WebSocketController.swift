@@ -7,6 +7,16 @@ struct WebSocketController {
     let services: GatewayServices
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
+        if services.configuration.echoEndpoint {
+            router.ws("/") { inbound, outbound, _ in
+                for try await message in inbound.messages(maxSize: services.configuration.maxFrameBytes) {
+                    switch message {
+                    case .text(let text): try await outbound.write(.text(text))
+                    case .binary(let buffer): try await outbound.write(.binary(buffer))
+                    }
+                }
+            }
+        }
         let maxConnections = services.configuration.effectiveMaxConnections
         for endpoint in DashboardEndpoint.allCases {
             router.ws(RouterPath(endpoint.path)) { _, _ in
