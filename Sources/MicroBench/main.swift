@@ -144,7 +144,8 @@ for recipients in [1_000, 10_000] {
             idleTimeout: .seconds(600),
             now: .now,
             logger: logger,
-            forceCloseSocket: {}
+            forceCloseSocket: {},
+            scheduleFlush: { _ in }
         )
     }
     for connection in connections { _ = manager.register(connection) }

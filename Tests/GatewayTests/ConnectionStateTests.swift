@@ -10,7 +10,12 @@ import Testing
 @Suite struct ConnectionStateTests {
     let start = ContinuousClock.now
 
-    func makeConnection(idle: Duration = .seconds(600), maxFrames: Int = 10, forceClosed: SendableFlag = SendableFlag()) -> Connection {
+    func makeConnection(
+        idle: Duration = .seconds(600),
+        maxFrames: Int = 10,
+        forceClosed: SendableFlag = SendableFlag(),
+        flushes: FlushCounter = FlushCounter()
+    ) -> Connection {
         Connection(
             id: "c-1",
             endpoint: .dashboard,
@@ -19,7 +24,8 @@ import Testing
             idleTimeout: idle,
             now: start,
             logger: Logger(label: "test"),
-            forceCloseSocket: { forceClosed.set() }
+            forceCloseSocket: { forceClosed.set() },
+            scheduleFlush: { _ in flushes.increment() }
         )
     }
 
@@ -41,16 +47,16 @@ import Testing
         #expect(request.code == .normalClosure)
     }
 
-    @Test func writerSendsQueuedFramesThenTheCloseForIdle() async {
+    @Test func queuedFramesAreFlushedBeforeTheCloseForIdle() async {
         let connection = makeConnection(idle: .seconds(1))
         #expect(connection.enqueue(frame(), now: start) == .enqueued)
         _ = connection.sweep(now: start + .seconds(1), writeDeadline: .seconds(5), closeGrace: .seconds(2))
         #expect(connection.enqueue(frame(), now: start) == .notOpen)
-        guard case .write = await connection.nextWriterAction() else {
-            Issue.record("expected the queued frame first")
-            return
-        }
-        guard case .close(let request) = await connection.nextWriterAction() else {
+        // The writer waits while a frame is queued; the flusher's rounds release it.
+        async let action = connection.nextWriterAction()
+        #expect(connection.takeFlushBatch(now: start).count == 1)
+        #expect(connection.takeFlushBatch(now: start).isEmpty)
+        guard case .close(let request) = await action else {
             Issue.record("expected the close")
             return
         }
@@ -69,6 +75,8 @@ import Testing
             #expect(connection.enqueue(frame(), now: start) == .failed(consecutiveFailures: failures, closing: false))
         }
         #expect(connection.enqueue(frame(), now: start) == .failed(consecutiveFailures: 5, closing: true))
+        // The queue was dropped: the pending flush finds nothing, and the notice comes next.
+        #expect(connection.takeFlushBatch(now: start).isEmpty)
         guard case .close(let request) = await connection.nextWriterAction() else {
             Issue.record("the notice must come next, before the dropped frames")
             return
@@ -79,7 +87,8 @@ import Testing
 
     @Test func aWritePastItsDeadlineIsASendFailure() {
         let connection = makeConnection()
-        connection.writeStarted(at: start)
+        _ = connection.enqueue(frame(), now: start)
+        #expect(connection.takeFlushBatch(now: start).count == 1)
         #expect(connection.sweep(now: start + .seconds(4), writeDeadline: .seconds(5), closeGrace: .seconds(2)).writeDeadlineMissed == false)
         #expect(connection.sweep(now: start + .seconds(5), writeDeadline: .seconds(5), closeGrace: .seconds(2)).writeDeadlineMissed)
         // Counted once per write.
@@ -97,15 +106,16 @@ import Testing
         #expect(flag.isSet)
     }
 
-    @Test func aWaitingWriterWakesForAFrame() async {
-        let connection = makeConnection()
-        async let action = connection.nextWriterAction()
-        #expect(connection.enqueue(frame()) == .enqueued)
-        guard case .write(let written) = await action else {
-            Issue.record("expected a write")
-            return
-        }
-        #expect(written.map(\.type) == ["pong"])
+    @Test func anEnqueueSchedulesOneFlushUntilTheQueueIsDrained() {
+        let flushes = FlushCounter()
+        let connection = makeConnection(flushes: flushes)
+        _ = connection.enqueue(frame())
+        _ = connection.enqueue(frame())
+        #expect(flushes.count == 1, "one flush for a burst")
+        #expect(connection.takeFlushBatch(now: start).map(\.type) == ["pong", "pong"])
+        #expect(connection.takeFlushBatch(now: start).isEmpty)
+        _ = connection.enqueue(frame())
+        #expect(flushes.count == 2, "the next frame after a drain schedules again")
     }
 
     @Test func aCancelledWriterFinishes() async {
@@ -123,4 +133,10 @@ final class SendableFlag: Sendable {
     private let value = Mutex(false)
     func set() { value.withLock { $0 = true } }
     var isSet: Bool { value.withLock { $0 } }
+}
+
+final class FlushCounter: Sendable {
+    private let value = Mutex(0)
+    func increment() { value.withLock { $0 += 1 } }
+    var count: Int { value.withLock { $0 } }
 }

@@ -25,10 +25,8 @@ public final class Connection: Sendable {
         case notOpen
     }
 
-    /// What the writer does next.
+    /// What the closing writer does next: data frames are written by the flusher, not by it.
     public enum WriterAction: Sendable {
-        /// Everything queued (up to a batch bound), written in one event-loop round trip.
-        case write([OutboundFrame])
         case close(CloseRequest)
         case finish
     }
@@ -41,16 +39,20 @@ public final class Connection: Sendable {
         var writerWaiter: CheckedContinuation<Void, Never>?
         var writeStartedAt: ContinuousClock.Instant?
         var writeDeadlineCounted = false
+        /// A flush is scheduled on the event loop, or its write is in flight.
+        var flushPending = false
 
+        /// Whether the writer has something to do: send the close once every queued frame is out.
         var hasWriterWork: Bool {
             switch phase {
-            case .open: !queue.isEmpty
-            case .closing, .closeSent, .finished: true
+            case .open: false
+            case .closing: queue.isEmpty && !flushPending
+            case .closeSent, .finished: true
             }
         }
     }
 
-    /// The most the writer takes off the queue for one write.
+    /// The most one flush takes off the queue for one write.
     static let batchFrames = 256
     static let batchBytes = 256 * 1_024
 
@@ -61,6 +63,9 @@ public final class Connection: Sendable {
     private let state: Mutex<State>
     /// Closes the socket without a handshake: the last resort for a peer that stopped reading.
     private let forceCloseSocket: @Sendable () -> Void
+    /// Asks for `takeFlushBatch` to be called on the channel's event loop: frames are written there,
+    /// with no task switch per frame.
+    private let scheduleFlush: @Sendable (Connection) -> Void
 
     public init(
         id: String,
@@ -70,8 +75,10 @@ public final class Connection: Sendable {
         idleTimeout: Duration,
         now: ContinuousClock.Instant,
         logger: Logger,
-        forceCloseSocket: @escaping @Sendable () -> Void
+        forceCloseSocket: @escaping @Sendable () -> Void,
+        scheduleFlush: @escaping @Sendable (Connection) -> Void
     ) {
+        self.scheduleFlush = scheduleFlush
         self.id = id
         self.endpoint = endpoint
         self.openedAt = Date()
@@ -100,13 +107,16 @@ public final class Connection: Sendable {
 
     /// Queues a frame without waiting; a full queue is a send failure.
     public func enqueue(_ frame: OutboundFrame, now: ContinuousClock.Instant = .now) -> EnqueueOutcome {
+        var flush = false
         let (outcome, waiter) = state.withLock { state -> (EnqueueOutcome, CheckedContinuation<Void, Never>?) in
             guard case .open = state.phase else { return (.notOpen, nil) }
             switch state.queue.enqueue(frame) {
             case .enqueued:
-                let waiter = state.writerWaiter
-                state.writerWaiter = nil
-                return (.enqueued, waiter)
+                if !state.flushPending {
+                    state.flushPending = true
+                    flush = true
+                }
+                return (.enqueued, nil)
             case .rejected(let failures, let disconnect):
                 guard disconnect else { return (.failed(consecutiveFailures: failures, closing: false), nil) }
                 state.phase = .closing(.backpressure(failures: failures), since: now)
@@ -117,6 +127,7 @@ public final class Connection: Sendable {
             }
         }
         waiter?.resume()
+        if flush { scheduleFlush(self) }
         return outcome
     }
 
@@ -143,7 +154,7 @@ public final class Connection: Sendable {
 
     // MARK: - Writer side
 
-    /// The writer's next step: a frame to write, the close to send, or the end.
+    /// The writer's next step: the close to send once every queued frame is out, or the end.
     /// Waits while there is nothing to do; returns `.finish` when the task is cancelled.
     public func nextWriterAction() async -> WriterAction {
         while true {
@@ -152,14 +163,12 @@ public final class Connection: Sendable {
                 case .closeSent, .finished:
                     return .finish
                 case .closing(let request, let since):
-                    // Queued frames go out before the notice unless the request drops them.
-                    let batch = state.queue.dequeueBatch(maxFrames: Self.batchFrames, maxBytes: Self.batchBytes)
-                    if !batch.isEmpty { return .write(batch) }
+                    // Queued frames go out before the notice unless the request dropped them.
+                    guard state.queue.isEmpty, !state.flushPending else { return nil }
                     state.phase = .closeSent(since: since)
                     return .close(request)
                 case .open:
-                    let batch = state.queue.dequeueBatch(maxFrames: Self.batchFrames, maxBytes: Self.batchBytes)
-                    return batch.isEmpty ? nil : .write(batch)
+                    return nil
                 }
             }
             if let action { return action }
@@ -183,15 +192,38 @@ public final class Connection: Sendable {
         }
     }
 
-    public func writeStarted(at now: ContinuousClock.Instant) {
-        state.withLock {
-            $0.writeStartedAt = now
-            $0.writeDeadlineCounted = false
+    // MARK: - Flusher side (the channel's event loop)
+
+    /// The next frames to write, stamping the write's start for the deadline; empty when the
+    /// queue is drained, which ends the flush (and lets a closing writer send its close).
+    public func takeFlushBatch(now: ContinuousClock.Instant) -> [OutboundFrame] {
+        let (batch, waiter) = state.withLock { state -> ([OutboundFrame], CheckedContinuation<Void, Never>?) in
+            let batch = state.queue.dequeueBatch(maxFrames: Self.batchFrames, maxBytes: Self.batchBytes)
+            if batch.isEmpty {
+                state.flushPending = false
+                state.writeStartedAt = nil
+                guard state.hasWriterWork else { return ([], nil) }
+                defer { state.writerWaiter = nil }
+                return ([], state.writerWaiter)
+            }
+            state.writeStartedAt = now
+            state.writeDeadlineCounted = false
+            return (batch, nil)
         }
+        waiter?.resume()
+        return batch
     }
 
-    public func writeFinished() {
-        state.withLock { $0.writeStartedAt = nil }
+    /// A write failed (the socket is gone): the flush ends.
+    public func flushFailed() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.flushPending = false
+            state.writeStartedAt = nil
+            guard state.hasWriterWork else { return nil }
+            defer { state.writerWaiter = nil }
+            return state.writerWaiter
+        }
+        waiter?.resume()
     }
 
     /// Marks the connection finished, whatever its phase: it takes no more frames.
@@ -207,7 +239,10 @@ public final class Connection: Sendable {
 
     /// Empties the queue without writing: for micro-benchmarks of the fan-out, which have no socket.
     public func drainForBenchmark() {
-        state.withLock { _ = $0.queue.removeAll() }
+        state.withLock {
+            _ = $0.queue.removeAll()
+            $0.flushPending = false
+        }
     }
 
     // MARK: - Sweeper side

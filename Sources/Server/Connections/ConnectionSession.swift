@@ -62,7 +62,8 @@ struct ConnectionSession {
             idleTimeout: configuration.idleTimeout,
             now: now,
             logger: logger,
-            forceCloseSocket: { channel.close(mode: .all, promise: nil) }
+            forceCloseSocket: { channel.close(mode: .all, promise: nil) },
+            scheduleFlush: { [metrics = services.metrics] connection in ConnectionFlusher.schedule(connection, on: channel, metrics: metrics) }
         )
         if let replaced = services.manager.register(connection) {
             replaced.requestClose(.replaced)
@@ -72,7 +73,7 @@ struct ConnectionSession {
         logger.info("WebSocket opened", metadata: ["remote": "\(channel.remoteAddress?.description ?? "unknown")"])
 
         greet(connection, errors: greetingErrors)
-        let closeRequest = await serve(connection, inbound: inbound, outbound: outbound, channel: channel, now: now)
+        let closeRequest = await serve(connection, inbound: inbound, outbound: outbound, now: now)
 
         connection.markFinished()
         services.manager.unregister(connection)
@@ -130,14 +131,13 @@ struct ConnectionSession {
         _ connection: Connection,
         inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter,
-        channel: any Channel,
         now: ContinuousClock.Instant
     ) async -> CloseRequest? {
         let closeRequest = SendableBox<CloseRequest?>(nil)
         await withTaskGroup(of: TaskEnd.self) { group in
             group.addTask {
                 do {
-                    if let request = try await write(connection, to: outbound, channel: channel) {
+                    if let request = try await write(connection, to: outbound) {
                         closeRequest.value = request
                         return .writerSentClose
                     }
@@ -160,34 +160,12 @@ struct ConnectionSession {
         return closeRequest.value
     }
 
-    /// Drains the queue onto the socket; returns the close it sent, nil if it stopped without one.
-    ///
-    /// Data frames are written in batches straight to the channel, in one event-loop round trip per
-    /// batch: one frame per `WebSocketOutboundWriter.write` costs several task switches each, which
-    /// dominated the fan-out's CPU. Waiting for the batch's flush keeps at most one batch in NIO's
-    /// buffer. The notice and the close frame go through the library's writer, after the data.
-    private func write(_ connection: Connection, to outbound: WebSocketOutboundWriter, channel: any Channel) async throws -> CloseRequest? {
+    /// Sends the notice and the close frame once the flusher has written every queued frame;
+    /// returns the close it sent, nil if the connection ended without one.
+    private func write(_ connection: Connection, to outbound: WebSocketOutboundWriter) async throws -> CloseRequest? {
         let metrics = services.metrics
         while true {
             switch await connection.nextWriterAction() {
-            case .write(let frames):
-                var bytes = 0
-                var errors = 0
-                for frame in frames {
-                    bytes += frame.bytes.readableBytes
-                    if frame.type == "error" { errors += 1 }
-                }
-                metrics.messagesSent.increment(by: Int64(frames.count))
-                metrics.bytesSent.increment(by: Int64(bytes))
-                if errors > 0 { metrics.errorsSent.increment(by: Int64(errors)) }
-                connection.writeStarted(at: .now)
-                try await channel.eventLoop.flatSubmit {
-                    for frame in frames.dropLast() {
-                        channel.write(WebSocketFrame(fin: true, opcode: .text, data: frame.bytes), promise: nil)
-                    }
-                    return channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: frames[frames.count - 1].bytes))
-                }.get()
-                connection.writeFinished()
             case .close(let request):
                 let notice = ServerMessage.disconnectNotice(
                     DisconnectNotice(
