@@ -21,7 +21,7 @@ import Testing
         #expect(queue.enqueue(frame(41)) == .rejected(consecutiveFailures: 1, disconnect: false))
         #expect(queue.enqueue(frame(40)) == .enqueued)
         #expect(queue.bytes == 100)
-        _ = queue.dequeue()
+        _ = queue.dequeueBatch(maxFrames: 1, maxBytes: .max)
         #expect(queue.bytes == 40)
     }
 
@@ -38,7 +38,7 @@ import Testing
         var queue = OutboundQueue(maxBytes: 10, maxFrames: 1, failureThreshold: 5)
         _ = queue.enqueue(frame(5))
         for _ in 0..<4 { _ = queue.enqueue(frame(5)) }
-        _ = queue.dequeue()
+        _ = queue.dequeueBatch(maxFrames: 1, maxBytes: .max)
         #expect(queue.enqueue(frame(5)) == .enqueued)
         #expect(queue.consecutiveFailures == 0)
         #expect(queue.enqueue(frame(5)) == .rejected(consecutiveFailures: 1, disconnect: false))
@@ -47,8 +47,7 @@ import Testing
     @Test func framesLeaveInOrder() {
         var queue = OutboundQueue(maxBytes: 1_000, maxFrames: 10, failureThreshold: 5)
         for index in 0..<5 { _ = queue.enqueue(frame(1, "\(index)")) }
-        var order: [String] = []
-        while let next = queue.dequeue() { order.append(next.correlationId) }
+        let order = queue.dequeueBatch(maxFrames: .max, maxBytes: .max).map(\.correlationId)
         #expect(order == ["0", "1", "2", "3", "4"])
     }
 }

@@ -59,13 +59,6 @@ public struct OutboundQueue: Sendable {
         return .rejected(consecutiveFailures: consecutiveFailures, disconnect: consecutiveFailures >= failureThreshold)
     }
 
-    public mutating func dequeue() -> OutboundFrame? {
-        guard !frames.isEmpty else { return nil }
-        let frame = frames.removeFirst()
-        bytes -= frame.bytes.readableBytes
-        return frame
-    }
-
     /// Up to `maxFrames` frames and about `maxBytes` bytes from the front, at least one if any is queued.
     public mutating func dequeueBatch(maxFrames: Int, maxBytes: Int) -> [OutboundFrame] {
         var batch: [OutboundFrame] = []
