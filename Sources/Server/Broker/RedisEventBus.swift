@@ -63,12 +63,19 @@ public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     // MARK: - EventBus
 
     public func publish(_ event: BroadcastEvent) async throws -> Int? {
+        var used: RedisConnection?
         do {
             let connection = try await publisherConnection()
+            used = connection
             try await connection.command(["PUBLISH", RedisChannels.broadcast, RedisChannels.broadcastPayload(event)], timeout: settings.timeout)
             return nil
         } catch {
-            publisher.withLock { $0 = nil }
+            // A timed-out connection is still open: close it, or every failed publish would leak one.
+            // Only the one this publish used: another caller may already hold a fresh one.
+            if let used {
+                used.close()
+                publisher.withLock { if $0 === used { $0 = nil } }
+            }
             logger.warning("Redis publish failed: delivering on this node only", metadata: ["error": "\(error)"])
             return router.deliver(event)
         }
@@ -89,8 +96,14 @@ public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     private func publisherConnection() async throws -> RedisConnection {
         if let existing = publisher.withLock({ $0 }), existing.isActive { return existing }
         let connection = try await RedisConnection.connect(to: settings.url, connectTimeout: settings.timeout, replyTimeout: settings.timeout)
-        publisher.withLock { $0 = connection }
-        return connection
+        // Two publishes may connect at once: the first one stored wins, the other is closed unused.
+        let winner = publisher.withLock { current -> RedisConnection in
+            if let current, current.isActive { return current }
+            current = connection
+            return connection
+        }
+        if winner !== connection { connection.close() }
+        return winner
     }
 
     // MARK: - Listener
