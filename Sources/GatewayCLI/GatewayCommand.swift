@@ -71,6 +71,48 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds without an inbound message before a connection is closed. (env: WS_IDLE_TIMEOUT_SECONDS, default: 600)")
     var idleTimeout: Double?
 
+    @Option(help: "Seconds a new connection has to send its first request. (env: WS_HANDSHAKE_TIMEOUT_SECONDS, default: 10)")
+    var handshakeTimeout: Double?
+
+    @Flag(help: "Require a credential for every WebSocket and an admin one for operator endpoints. (env: WS_AUTH_REQUIRED, default: false)")
+    var authRequired = false
+
+    @Option(help: "token (one shared secret) or jwt. (env: WS_AUTH_MODE, default: token)")
+    var authMode: String?
+
+    @Option(help: "The shared token of token mode; prefer the environment for secrets. (env: WS_AUTH_TOKEN)")
+    var authToken: String?
+
+    @Option(help: "An operator token for broadcast, disconnect, stats and metrics, in either mode. (env: WS_ADMIN_TOKEN)")
+    var adminToken: String?
+
+    @Option(help: "HS256 secret, at least 32 bytes; prefer the environment. (env: WS_JWT_SECRET)")
+    var jwtSecret: String?
+
+    @Option(help: "File with an ES256 (P-256) or RS256 public key in PEM. (env: WS_JWT_PUBLIC_KEY_FILE, or the PEM itself in WS_JWT_PUBLIC_KEY)")
+    var jwtPublicKeyFile: String?
+
+    @Option(help: "Required JWT iss. (env: WS_JWT_ISSUER)")
+    var jwtIssuer: String?
+
+    @Option(help: "Required member of the JWT aud. (env: WS_JWT_AUDIENCE)")
+    var jwtAudience: String?
+
+    @Option(help: "Clock skew tolerated on exp and nbf, in seconds. (env: WS_JWT_LEEWAY_SECONDS, default: 30)")
+    var jwtLeeway: Double?
+
+    @Option(help: "JWT claim listing the roles. (env: WS_JWT_ROLES_CLAIM, default: roles)")
+    var jwtRolesClaim: String?
+
+    @Option(help: "Role a JWT needs for the operator endpoints. (env: WS_ADMIN_ROLE, default: admin)")
+    var adminRole: String?
+
+    @Option(help: "Topics only some roles may subscribe to, e.g. alerts=admin|oncall,system=admin (JWT mode). (env: WS_TOPIC_ROLES)")
+    var topicRoles: String?
+
+    @Option(help: "Comma list of browser origins allowed to connect, e.g. https://dashboard.example.com; empty allows any. (env: WS_ALLOWED_ORIGINS)")
+    var allowedOrigins: String?
+
     @Flag(
         help:
             "Serve an echo WebSocket at / with the production WebSocket configuration, for conformance suites; never in production. (env: WS_ECHO_ENDPOINT=1)"
@@ -178,6 +220,10 @@ struct GatewayCommand: AsyncParsableCommand {
         if let idle = try settings.number(idleTimeout, flag: "--idle-timeout", env: "WS_IDLE_TIMEOUT_SECONDS", minimum: 0.001) {
             configuration.idleTimeout = .seconds(idle)
         }
+        if let timeout = try settings.number(handshakeTimeout, flag: "--handshake-timeout", env: "WS_HANDSHAKE_TIMEOUT_SECONDS", minimum: 0.001) {
+            configuration.handshakeTimeout = .seconds(timeout)
+        }
+        configuration.access = try resolveAccess(settings)
         configuration.echoEndpoint = echoEndpoint || environment["WS_ECHO_ENDPOINT"] == "1"
         if let level = try settings.string(logLevel, flag: "--log-level", env: "LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
@@ -197,6 +243,60 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         return configuration
     }
+}
+
+extension GatewayCommand {
+    /// The access settings; an inconsistent set (auth required with no token or key) is refused here, before start-up.
+    func resolveAccess(_ settings: SettingsResolver) throws -> AccessSettings {
+        var access = AccessSettings()
+        access.required = try settings.boolean(authRequired, flag: "--auth-required", env: "WS_AUTH_REQUIRED") ?? false
+        if let mode = try settings.string(authMode, flag: "--auth-mode", env: "WS_AUTH_MODE") {
+            guard let parsed = AccessSettings.Mode(rawValue: mode.lowercased()) else {
+                throw SettingError(setting: "--auth-mode (WS_AUTH_MODE)", value: mode, expected: "token or jwt")
+            }
+            access.mode = parsed
+        }
+        access.token = try settings.string(authToken, flag: "--auth-token", env: "WS_AUTH_TOKEN")
+        access.adminToken = try settings.string(adminToken, flag: "--admin-token", env: "WS_ADMIN_TOKEN")
+        access.jwt.secret = try settings.string(jwtSecret, flag: "--jwt-secret", env: "WS_JWT_SECRET")
+        if let path = try settings.string(jwtPublicKeyFile, flag: "--jwt-public-key-file", env: "WS_JWT_PUBLIC_KEY_FILE") {
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw SettingError(setting: "--jwt-public-key-file (WS_JWT_PUBLIC_KEY_FILE)", value: path, expected: "a readable PEM file")
+            }
+            access.jwt.publicKeyPEM = pem
+        } else if let pem = settings.environment["WS_JWT_PUBLIC_KEY"], !pem.isEmpty {
+            access.jwt.publicKeyPEM = pem
+        }
+        access.jwt.issuer = try settings.string(jwtIssuer, flag: "--jwt-issuer", env: "WS_JWT_ISSUER")
+        access.jwt.audience = try settings.string(jwtAudience, flag: "--jwt-audience", env: "WS_JWT_AUDIENCE")
+        if let leeway = try settings.number(jwtLeeway, flag: "--jwt-leeway", env: "WS_JWT_LEEWAY_SECONDS", minimum: 0) {
+            access.jwt.leeway = .seconds(leeway)
+        }
+        access.jwt.rolesClaim = try settings.string(jwtRolesClaim, flag: "--jwt-roles-claim", env: "WS_JWT_ROLES_CLAIM") ?? access.jwt.rolesClaim
+        access.adminRole = try settings.string(adminRole, flag: "--admin-role", env: "WS_ADMIN_ROLE") ?? access.adminRole
+        if let roles = try settings.string(topicRoles, flag: "--topic-roles", env: "WS_TOPIC_ROLES") {
+            do {
+                access.topicRoles = try AccessSettings.parseTopicRoles(roles)
+            } catch {
+                throw SettingError(setting: "--topic-roles (WS_TOPIC_ROLES)", value: roles, expected: "topic=role|role,... (\(error))")
+            }
+        }
+        if let origins = try settings.string(allowedOrigins, flag: "--allowed-origins", env: "WS_ALLOWED_ORIGINS") {
+            access.allowedOrigins = origins.split(separator: ",").map(String.init)
+        }
+        do {
+            _ = try AccessPolicy(settings: access)
+        } catch {
+            throw AccessConfigurationError(reason: error.description)
+        }
+        return access
+    }
+}
+
+/// The access settings do not fit together; the message says which setting to change.
+struct AccessConfigurationError: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { "inconsistent access settings: \(reason)" }
 }
 
 /// A server holds a descriptor per client: take the whole hard limit the process is allowed.

@@ -11,6 +11,17 @@ struct SettingsResolver {
         return value
     }
 
+    /// A flag that is set wins; otherwise `true/false`, `1/0`, `yes/no` or `on/off` from the environment.
+    func boolean(_ flag: Bool, flag name: String, env: String) throws -> Bool? {
+        if flag { return true }
+        guard let raw = environment[env], !raw.isEmpty else { return nil }
+        switch raw.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw SettingError(setting: "\(name) (\(env))", value: raw, expected: "true or false")
+        }
+    }
+
     func integer(_ flag: Int?, flag name: String, env: String, range: ClosedRange<Int>) throws -> Int? {
         let value: Int
         if let flag {

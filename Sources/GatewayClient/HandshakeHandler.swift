@@ -14,7 +14,8 @@ public final class HandshakeHandler<Upgraded: Sendable>: ChannelInboundHandler, 
     public typealias OutboundOut = ByteBuffer
 
     public enum Result: Sendable {
-        case upgraded(Upgraded)
+        /// The upgrade succeeded; `responseHead` is the `101` response's status line and headers.
+        case upgraded(Upgraded, responseHead: String)
         case refused(status: Int, body: String)
     }
 
@@ -76,7 +77,7 @@ public final class HandshakeHandler<Upgraded: Sendable>: ChannelInboundHandler, 
                 [WebSocketFrameEncoder(), ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize))],
                 position: .after(self)
             )
-            promise.succeed(.upgraded(try completeUpgrade(context.channel)))
+            promise.succeed(.upgraded(try completeUpgrade(context.channel), responseHead: head))
             if received.readableBytes > 0 {
                 context.fireChannelRead(wrapInboundOut(received))
             }

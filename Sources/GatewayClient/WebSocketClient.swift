@@ -33,8 +33,11 @@ public final class WebSocketClient: Sendable {
     private let channel: any Channel
     private let pump: Task<Void, Never>
     private let readGate: ReadGate
+    /// The `101` response's status line and headers.
+    public let handshakeResponseHead: String
 
     private init(
+        handshakeResponseHead: String,
         channel: any Channel,
         outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>,
         mailbox: Mailbox,
@@ -46,6 +49,18 @@ public final class WebSocketClient: Sendable {
         self.mailbox = mailbox
         self.pump = pump
         self.readGate = readGate
+        self.handshakeResponseHead = handshakeResponseHead
+    }
+
+    /// A header of the `101` response (the first, if repeated), by case-insensitive name.
+    public func handshakeHeader(_ name: String) -> String? {
+        for line in handshakeResponseHead.split(separator: "\r\n").dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            if line[..<colon].lowercased() == name.lowercased() {
+                return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
     }
 
     /// Connects and upgrades. `path` includes any query string.
@@ -76,8 +91,11 @@ public final class WebSocketClient: Sendable {
         }.connect(host: host, port: port).get()
         channel.closeFuture.whenComplete { _ in handshake.fail(ChannelError.eof) }
         let asyncChannel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>
+        let responseHead: String
         switch try await handshake.futureResult.get() {
-        case .upgraded(let upgraded): asyncChannel = upgraded
+        case .upgraded(let upgraded, let head):
+            asyncChannel = upgraded
+            responseHead = head
         case .refused(let status, let body): throw ClientError.upgradeRefused(status: status, body: body)
         }
 
@@ -115,7 +133,14 @@ public final class WebSocketClient: Sendable {
         }
         var iterator = outboundStream.makeAsyncIterator()
         guard let outbound = await iterator.next() else { throw ClientError.upgradeRefused(status: 101, body: "closed during the upgrade") }
-        return WebSocketClient(channel: asyncChannel.channel, outbound: outbound, mailbox: mailbox, pump: pump, readGate: readGate)
+        return WebSocketClient(
+            handshakeResponseHead: responseHead,
+            channel: asyncChannel.channel,
+            outbound: outbound,
+            mailbox: mailbox,
+            pump: pump,
+            readGate: readGate
+        )
     }
 
     // MARK: - Sending

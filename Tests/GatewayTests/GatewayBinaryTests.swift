@@ -37,12 +37,39 @@ import FoundationNetworking
             (["--log-format", "xml"], [:], "--log-format (LOG_FORMAT)"),
             ([], ["WS_RATE_TOKENS_PER_SEC": "-1"], "--rate-limit-rps (WS_RATE_TOKENS_PER_SEC)"),
             (["--idle-timeout", "0"], [:], "--idle-timeout (WS_IDLE_TIMEOUT_SECONDS)"),
+            ([], ["WS_AUTH_REQUIRED": "maybe"], "--auth-required (WS_AUTH_REQUIRED)"),
+            ([], ["WS_AUTH_MODE": "oauth"], "--auth-mode (WS_AUTH_MODE)"),
+            (["--auth-required"], ["WS_AUTH_TOKEN": ""], "WS_AUTH_TOKEN is empty"),
+            (["--auth-required", "--auth-mode", "jwt"], [:], "JWT mode needs a key"),
+            ([], ["WS_AUTH_REQUIRED": "1", "WS_AUTH_MODE": "jwt", "WS_JWT_SECRET": "too-short"], "at least 32 bytes"),
+            (["--jwt-public-key-file", "/nonexistent.pem"], [:], "--jwt-public-key-file (WS_JWT_PUBLIC_KEY_FILE)"),
+            ([], ["WS_TOPIC_ROLES": "weather=admin"], "--topic-roles (WS_TOPIC_ROLES)"),
+            ([], ["WS_ALLOWED_ORIGINS": "dashboard.example.com"], "WS_ALLOWED_ORIGINS"),
         ] as [([String], [String: String], String)]
     )
     func badSettingsAreRefusedNamingTheSetting(arguments: [String], environment: [String: String], setting: String) throws {
         let result = try GatewayProcess.runToCompletion(arguments, environment: environment)
         #expect(result.status != 0)
         #expect(result.stderr.contains(setting), "\(result.stderr)")
+    }
+
+    /// Tokens in the query (browsers) must not reach the log, even at trace level.
+    @Test func tokensNeverReachTheLog() async throws {
+        let secret = "shared-token-\(UUID().uuidString)"
+        let gateway = try await GatewayProcess(environment: ["WS_AUTH_REQUIRED": "true", "WS_AUTH_TOKEN": secret, "LOG_LEVEL": "trace"])
+        let accepted = try await WebSocketClient.connect(port: gateway.port, path: "/api/dashboard/ws/tasks?access_token=\(secret)")
+        guard case .connectionEstablished = try await accepted.receiveMessage() else { throw TestFailure("greeting") }
+        let wrong = "wrong-\(secret)"
+        await #expect(throws: WebSocketClient.ClientError.self) {
+            _ = try await WebSocketClient.connect(port: gateway.port, path: "/api/dashboard/ws/tasks?access_token=\(wrong)")
+        }
+        try await accepted.close()
+        _ = try await accepted.receive()
+        gateway.signal(SIGTERM)
+        #expect(try await gateway.waitForExit(timeout: .seconds(10)) == 0)
+        let log = gateway.log
+        #expect(log.contains("WebSocket upgrade refused"))
+        #expect(!log.contains(secret))
     }
 
     @Test func flagsWinOverTheEnvironment() async throws {
@@ -71,9 +98,9 @@ import FoundationNetworking
                 let client = try await WebSocketClient.connect(port: gateway.port, path: "/api/dashboard/ws/system")
                 _ = try await client.receiveMessage()
                 clients.append(client)
-            } catch WebSocketClient.ClientError.upgradeRefused(let status, _) {
-                // hummingbird-websocket answers every refused upgrade with a bare 400 (README, known limitations).
-                #expect(status == 400)
+            } catch WebSocketClient.ClientError.upgradeRefused(let status, let body) {
+                #expect(status == 503)
+                #expect(body.contains("too_many_connections"))
                 refused += 1
             }
         }

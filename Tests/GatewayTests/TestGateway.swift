@@ -86,8 +86,10 @@ struct TestGateway {
     }
 
     /// The current value of one WebSocket metric, read through the JSON metrics endpoint.
-    func metric(_ name: String) async throws -> Double {
-        let metrics = try await request("GET", "/api/dashboard/metrics/websockets?format=json").json()
+    /// With auth on, `authorization` must be an admin credential (`Bearer ...`).
+    func metric(_ name: String, authorization: String? = nil) async throws -> Double {
+        let headers = authorization.map { ["Authorization": $0] } ?? [:]
+        let metrics = try await request("GET", "/api/dashboard/metrics/websockets?format=json", headers: headers).json()
         guard case .object(let values) = metrics["metrics"] else { throw TestFailure("no metrics object") }
         switch values[name] {
         case .integer(let value): return Double(value)

@@ -100,3 +100,25 @@ test("an admin disconnect is reported and the client comes back", async () => {
     await gateway.stop();
   }
 });
+
+test("with auth on, a refused upgrade stops the client with 4401 and the query token connects", async () => {
+  const gateway = await startGateway(0, ["--auth-required", "--auth-token", "pwa-test-token-1234"]);
+  const base = `ws://127.0.0.1:${gateway.port}/api/dashboard/ws/agents`;
+  const refused = new HiveOpsClient({ url: base, backoff: fastBackoff });
+  const accepted = new HiveOpsClient({ url: `${base}?access_token=pwa-test-token-1234`, backoff: fastBackoff });
+  try {
+    const gaveUp = next(refused, "gave-up");
+    refused.start();
+    const event = await gaveUp;
+    assert.equal(event.code, 4401);
+    assert.equal(refused.state, "stopped");
+
+    const established = next(accepted, "connection_established");
+    accepted.start();
+    assert.equal((await established).type, "connection_established");
+  } finally {
+    refused.stop();
+    accepted.stop();
+    await gateway.stop();
+  }
+});

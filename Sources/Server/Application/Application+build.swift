@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 public import Logging
 import NIOCore
@@ -40,6 +41,7 @@ public func buildApplication(
     registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> GatewayApplication {
+    let access = try AccessPolicy(settings: configuration.access)
     let metrics = GatewayMetrics(registry: registry)
     let manager = ConnectionManager(metrics: metrics, logger: logger)
     let lastKnown = LastKnownData()
@@ -65,6 +67,7 @@ public func buildApplication(
         lastKnown: lastKnown,
         router: router,
         bus: bus,
+        access: access,
         logger: logger
     )
 
@@ -79,17 +82,31 @@ public func buildApplication(
         return JSONResponse(status: report.status == .unhealthy ? .serviceUnavailable : .ok, report)
     }
 
+    let webSocketResponder = httpRouter.buildResponder()
+    let upgradeConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+        http1: .init(
+            idleTimeout: .init(configuration.httpIdleTimeout),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: 16_384, maxHeaderListSize: 32_768, maxHeaderFieldCount: 100)
+        ),
+        ws: .init(
+            maxFrameSize: configuration.maxFrameBytes,
+            autoPing: .enabled(timePeriod: .seconds(30)),
+            closeTimeout: configuration.closeGrace,
+            validateUTF8: true
+        )
+    )
     let application = Application(
         router: httpRouter,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: httpRouter,
-            configuration: .init(
-                maxFrameSize: configuration.maxFrameBytes,
-                autoPing: .enabled(timePeriod: .seconds(30)),
-                closeTimeout: configuration.closeGrace,
-                validateUTF8: true
+        server: HTTPServerBuilder { responder in
+            GatewayServerChannel(
+                upgradeChannel: HTTP1WebSocketUpgradeChannel(
+                    responder: responder,
+                    webSocketResponder: webSocketResponder,
+                    configuration: upgradeConfiguration
+                ),
+                handshakeTimeout: .init(configuration.handshakeTimeout)
             )
-        ),
+        },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hiveops-gateway"),
         onServerRunning: { channel in
             await onServerRunning(channel.localAddress?.port ?? configuration.port)

@@ -53,17 +53,21 @@ public struct GatewayConfiguration: Sendable {
     public var idleTimeout: Duration
     /// How long a closing peer has to answer the close frame before the socket is closed outright.
     public var closeGrace: Duration
+    /// A new connection must send its first request within this, or it is closed.
+    public var handshakeTimeout: Duration = .seconds(10)
+    /// A keep-alive HTTP connection with no request for this long is closed.
+    public var httpIdleTimeout: Duration = .seconds(60)
     /// How often idle timeouts, write deadlines and close grace are checked.
     public var sweepInterval: Duration
 
     public var contractVersion: String
     public var supportedVersions: [String]
 
-    public var wsAuthRequired: Bool
+    /// Credentials, Origin allowlist and topic roles; off by default.
+    public var access: AccessSettings
     /// Serves a plain echo WebSocket at `/` with the production WebSocket configuration, for
     /// conformance suites (Autobahn). Off by default; never enable it in production.
     public var echoEndpoint: Bool = false
-    public var allowedOrigins: [String]
 
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
@@ -89,8 +93,7 @@ public struct GatewayConfiguration: Sendable {
         sweepInterval: Duration = .milliseconds(250),
         contractVersion: String = MessageContract.version,
         supportedVersions: [String] = ["1.0.0", MessageContract.version],
-        wsAuthRequired: Bool = false,
-        allowedOrigins: [String] = [],
+        access: AccessSettings = AccessSettings(),
         logLevel: Logger.Level = .info,
         logFormat: LogFormat = .text
     ) {
@@ -114,8 +117,7 @@ public struct GatewayConfiguration: Sendable {
         self.sweepInterval = sweepInterval
         self.contractVersion = contractVersion
         self.supportedVersions = supportedVersions
-        self.wsAuthRequired = wsAuthRequired
-        self.allowedOrigins = allowedOrigins
+        self.access = access
         self.logLevel = logLevel
         self.logFormat = logFormat
     }

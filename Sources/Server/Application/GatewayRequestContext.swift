@@ -9,6 +9,8 @@ public struct GatewayRequestContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<Self>
     public let channel: any Channel
+    /// Set when an upgrade is admitted; the WebSocket handler reads it (the route's context value is copied there).
+    let upgradeGrant = SendableBox<AccessGrant?>(nil)
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

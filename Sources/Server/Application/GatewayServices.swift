@@ -10,6 +10,7 @@ public struct GatewayServices: Sendable {
     public let lastKnown: LastKnownData
     public let router: EventRouter
     public let bus: any EventBus
+    public let access: AccessPolicy
     public let encoder = FrameEncoder()
     public let logger: Logger
 
@@ -20,8 +21,10 @@ public struct GatewayServices: Sendable {
         lastKnown: LastKnownData,
         router: EventRouter,
         bus: any EventBus,
+        access: AccessPolicy,
         logger: Logger
     ) {
+        self.access = access
         self.configuration = configuration
         self.metrics = metrics
         self.manager = manager

@@ -58,6 +58,16 @@ public struct CloseRequest: Sendable, Equatable {
         )
     }
 
+    /// The connection's token expired: close 4401, so that the client refreshes its token and reconnects.
+    /// Queued frames are dropped: the client is no longer entitled to them.
+    public static let tokenExpired = Self(
+        reason: .tokenExpired,
+        detail: "The access token has expired; reconnect with a fresh one",
+        code: .init(codeNumber: 4401),
+        reconnect: ReconnectHint(allowed: true),
+        dropsPendingFrames: true
+    )
+
     /// A new connection took over this connection id: close 1000, do not reconnect.
     public static let replaced = Self(
         reason: .replaced,

@@ -34,6 +34,8 @@ public final class Connection: Sendable {
     private struct State {
         var queue: OutboundQueue
         var idle: IdleTracker
+        /// When the connection's credential stops being valid.
+        var credentialExpiry: ContinuousClock.Instant?
         var phase: Phase = .open
         var subscriptions: Set<Subscription>
         var writerWaiter: CheckedContinuation<Void, Never>?
@@ -58,6 +60,8 @@ public final class Connection: Sendable {
 
     public let id: String
     public let endpoint: DashboardEndpoint
+    /// Whose credential opened it (a JWT's `sub`); nil without one.
+    public let subject: String?
     public let openedAt: Date
     public let logger: Logger
     private let state: Mutex<State>
@@ -70,9 +74,11 @@ public final class Connection: Sendable {
     public init(
         id: String,
         endpoint: DashboardEndpoint,
+        subject: String? = nil,
         subscriptions: Set<Subscription>,
         queue: OutboundQueue,
         idleTimeout: Duration,
+        credentialExpiry: ContinuousClock.Instant? = nil,
         now: ContinuousClock.Instant,
         logger: Logger,
         forceCloseSocket: @escaping @Sendable () -> Void,
@@ -81,10 +87,13 @@ public final class Connection: Sendable {
         self.scheduleFlush = scheduleFlush
         self.id = id
         self.endpoint = endpoint
+        self.subject = subject
         self.openedAt = Date()
         self.logger = logger
         self.forceCloseSocket = forceCloseSocket
-        self.state = Mutex(State(queue: queue, idle: IdleTracker(timeout: idleTimeout, now: now), subscriptions: subscriptions))
+        self.state = Mutex(
+            State(queue: queue, idle: IdleTracker(timeout: idleTimeout, now: now), credentialExpiry: credentialExpiry, subscriptions: subscriptions)
+        )
     }
 
     public var subscriptions: Set<Subscription> {
@@ -254,6 +263,8 @@ public final class Connection: Sendable {
         public var writeDeadlineMissed = false
         /// That failure started a backpressure disconnect.
         public var closedForBackpressure = false
+        /// The credential expired and a close (`token_expired`, 4401) is now requested.
+        public var closedForExpiry = false
         /// The close has taken longer than the grace period: the socket was closed outright.
         public var forcedClose = false
 
@@ -275,7 +286,11 @@ public final class Connection: Sendable {
                         result.closedForBackpressure = true
                     }
                 }
-                if !result.closedForBackpressure, state.idle.isIdle(at: now) {
+                if !result.closedForBackpressure, let expiry = state.credentialExpiry, now >= expiry {
+                    state.phase = .closing(.tokenExpired, since: now)
+                    _ = state.queue.removeAll()
+                    result.closedForExpiry = true
+                } else if !result.closedForBackpressure, state.idle.isIdle(at: now) {
                     state.phase = .closing(.idleTimeout(after: Int(state.idle.timeout.components.seconds)), since: now)
                     result.closedForIdle = true
                 }
@@ -284,7 +299,7 @@ public final class Connection: Sendable {
             case .finished:
                 break
             }
-            guard result.closedForIdle || result.closedForBackpressure else { return nil }
+            guard result.closedForIdle || result.closedForBackpressure || result.closedForExpiry else { return nil }
             defer { state.writerWaiter = nil }
             return state.writerWaiter
         }

@@ -13,6 +13,7 @@ import Prometheus
 struct ConnectionSession {
     let services: GatewayServices
     let endpoint: DashboardEndpoint
+    let grant: AccessGrant
 
     private enum TaskEnd {
         case readerEnded
@@ -27,16 +28,22 @@ struct ConnectionSession {
     ) async {
         let configuration = services.configuration
         let query = context.request.uri.queryParameters
-        let connectionId = query["connection_id"].flatMap { InboundProcessor.echoable(String($0)) } ?? FrameEncoder.newCorrelationId()
+        var connectionId = query["connection_id"].flatMap { InboundProcessor.echoable(String($0)) } ?? FrameEncoder.newCorrelationId()
+        // With auth on, only the same subject takes over a connection id: nobody can push another
+        // client off by reusing its id. Anyone else gets a fresh id (connection_established says which).
+        if configuration.access.required, let existing = services.manager.connection(id: connectionId), existing.subject != grant.subject {
+            connectionId = FrameEncoder.newCorrelationId()
+        }
         var greetingErrors: [InboundProcessor.Reply] = []
-        var subscriptions = endpoint.defaultSubscriptions
+        // Topics the credential forbids are left out of an endpoint's defaults; asking for them was refused (403).
+        var subscriptions = endpoint.defaultSubscriptions.filter(grant.permits)
         if endpoint.isDashboard, let requested = query["subscriptions"] {
             let names = SubscriptionRules.names(fromQuery: String(requested))
             if names.count > configuration.maxSubscriptions {
                 greetingErrors.append(.error(message: ErrorText.tooManySubscriptions, code: .tooManySubscriptions))
             } else if !names.isEmpty {
                 let resolution = SubscriptionRules.resolve(names)
-                subscriptions = resolution.valid
+                subscriptions = resolution.valid.filter(grant.permits)
                 if !resolution.invalid.isEmpty {
                     greetingErrors.append(
                         .error(message: SubscriptionRules.invalidSubscriptionsMessage(resolution.invalid), code: .invalidSubscription)
@@ -53,6 +60,7 @@ struct ConnectionSession {
         let connection = Connection(
             id: connectionId,
             endpoint: endpoint,
+            subject: grant.subject,
             subscriptions: subscriptions,
             queue: OutboundQueue(
                 maxBytes: configuration.outboundQueueMaxBytes,
@@ -60,6 +68,7 @@ struct ConnectionSession {
                 failureThreshold: configuration.backpressureThreshold
             ),
             idleTimeout: configuration.idleTimeout,
+            credentialExpiry: grant.expiresAt.map { now + .seconds($0.timeIntervalSinceNow) },
             now: now,
             logger: logger,
             forceCloseSocket: { channel.close(mode: .all, promise: nil) },
@@ -201,7 +210,8 @@ struct ConnectionSession {
                 abuseWindow: configuration.rateLimitAbuseWindow,
                 now: start
             ),
-            limits: .init(maxMessageBytes: configuration.maxMessageBytes, maxSubscriptions: configuration.maxSubscriptions)
+            limits: .init(maxMessageBytes: configuration.maxMessageBytes, maxSubscriptions: configuration.maxSubscriptions),
+            forbiddenTopics: grant.forbiddenTopics
         )
         var logLimiter = LogLimiter(interval: .seconds(60))
         do {

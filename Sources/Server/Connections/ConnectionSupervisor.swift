@@ -38,6 +38,10 @@ public struct ConnectionSupervisor: Service {
                 services.metrics.sendFailures.increment()
                 connection.logger.warning("Send failed: write deadline passed")
             }
+            if result.closedForExpiry {
+                services.metrics.tokenExpiredDisconnects.increment()
+                connection.logger.info("Closing a connection whose token expired")
+            }
             if result.closedForBackpressure {
                 services.metrics.backpressureDisconnects.increment()
             }

@@ -13,13 +13,15 @@ struct DashboardController {
     func addRoutes(to group: RouterGroup<GatewayRequestContext>) {
         group.get("limits") { _, _ in JSONResponse(limits()) }
         group.get("contract") { _, _ in JSONResponse(contract()) }
-        group.get("stats") { _, _ in JSONResponse(stats()) }
         group.get("health") { _, _ in
             let report = services.health()
             return JSONResponse(status: report.status == .unhealthy ? .serviceUnavailable : .ok, report)
         }
-        group.post("broadcast") { request, context in try await broadcast(request, context: context) }
-        group.post("disconnect/{connection_id}") { request, context in try disconnect(request, context: context) }
+        // Operator endpoints: an admin credential whenever auth is on.
+        let admin = group.group().add(middleware: AdminAccessMiddleware(services: services))
+        admin.get("stats") { _, _ in JSONResponse(stats()) }
+        admin.post("broadcast") { request, context in try await broadcast(request, context: context) }
+        admin.post("disconnect/{connection_id}") { request, context in try disconnect(request, context: context) }
     }
 
     struct Limits: Encodable, Sendable {
@@ -80,8 +82,8 @@ struct DashboardController {
             outboundQueueMaxFrames: configuration.outboundQueueMaxFrames,
             writeDeadlineSeconds: configuration.writeDeadline.seconds,
             idleDisconnectSeconds: configuration.idleTimeout.seconds,
-            wsAuthRequired: configuration.wsAuthRequired,
-            wsAllowedOriginsConfigured: !configuration.allowedOrigins.isEmpty,
+            wsAuthRequired: configuration.access.required,
+            wsAllowedOriginsConfigured: services.access.restrictsOrigins,
             contractVersion: configuration.contractVersion,
             supportedVersions: configuration.supportedVersions,
             timestamp: FrameEncoder.timestamp()

@@ -9,6 +9,8 @@ struct MetricsController {
     let services: GatewayServices
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
+        // Metrics name every connection count and rate: an admin credential whenever auth is on.
+        let router = router.group().add(middleware: AdminAccessMiddleware(services: services))
         router.get("/api/dashboard/metrics/websockets") { request, context in
             let exposition = PrometheusExposition(text: services.metrics.registry.emitToString())
             if wantsJSON(request) {

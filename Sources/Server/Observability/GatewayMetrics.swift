@@ -19,6 +19,7 @@ public final class GatewayMetrics: Sendable {
     public let backpressureDisconnects: Counter
     public let idleDisconnects: Counter
     public let abuseDisconnects: Counter
+    public let tokenExpiredDisconnects: Counter
     public let connectionsRefused: Counter
     public let authDenied: Counter
     public let originDenied: Counter
@@ -52,9 +53,13 @@ public final class GatewayMetrics: Sendable {
         backpressureDisconnects = counter("backpressure_disconnects_total", "Connections closed because they did not keep up.")
         idleDisconnects = counter("idle_disconnects_total", "Connections closed after the idle timeout.")
         abuseDisconnects = counter("rate_limit_disconnects_total", "Connections closed for flooding past the abuse window.")
+        tokenExpiredDisconnects = counter("token_expired_disconnects_total", "Connections closed when their token expired (4401).")
         connectionsRefused = counter("connections_refused_total", "Upgrades refused because the connection cap was reached.")
-        authDenied = counter("auth_denied_total", "Upgrades refused for a missing or invalid credential.")
-        originDenied = counter("origin_denied_total", "Upgrades refused for a disallowed Origin.")
+        authDenied = counter(
+            "auth_denied_total",
+            "Requests refused for a missing or invalid credential (401), a forbidden topic or a missing admin role (403)."
+        )
+        originDenied = counter("origin_denied_total", "Upgrades refused for a disallowed Origin (403).")
         bytesSent = counter("bytes_sent_total", "Payload bytes of frames handed to client sockets.")
         bytesReceived = counter("bytes_received_total", "Payload bytes of messages received from clients.")
         connections = registry.makeGauge(name: Self.webSocketPrefix + "connections", help: "Open WebSocket connections.")

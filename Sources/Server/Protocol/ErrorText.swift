@@ -9,5 +9,7 @@ public enum ErrorText {
 
     public static func unknownMessageType(_ type: String) -> String { "Unknown message type: \(type)" }
     public static func unknownDataType(_ type: String) -> String { "Unknown data type: \(type)" }
+    /// Topics the connection's roles may not subscribe to (sorted, `, `-joined, like invalid subscriptions).
+    public static func forbiddenSubscriptions(_ names: [String]) -> String { "Forbidden subscription(s): " + names.joined(separator: ", ") }
     public static func invalidFields(of type: String) -> String { "Invalid \(type) message: missing or mistyped fields" }
 }

@@ -49,12 +49,15 @@ public struct InboundProcessor: Sendable {
     public private(set) var subscriptions: Set<Subscription>
     private var rateLimiter: RateLimiter
     private let limits: Limits
+    /// Topics the connection's credential does not allow.
+    private let forbiddenTopics: Set<Subscription>
     private let decoder = JSONDecoder()
 
-    public init(subscriptions: Set<Subscription>, rateLimiter: RateLimiter, limits: Limits) {
+    public init(subscriptions: Set<Subscription>, rateLimiter: RateLimiter, limits: Limits, forbiddenTopics: Set<Subscription> = []) {
         self.subscriptions = subscriptions
         self.rateLimiter = rateLimiter
         self.limits = limits
+        self.forbiddenTopics = forbiddenTopics
     }
 
     /// Every message takes a token, malformed ones included, so that error
@@ -139,7 +142,20 @@ public struct InboundProcessor: Sendable {
             )
             actions.append(.logInvalidSubscriptions(resolution.invalid))
         }
-        subscriptions.formUnion(resolution.valid)
+        // Checked on every subscribe, not only at connect.
+        let forbidden = resolution.valid.intersection(forbiddenTopics)
+        if !forbidden.isEmpty {
+            actions.append(
+                .reply(
+                    .error(
+                        message: ErrorText.forbiddenSubscriptions(SubscriptionRules.sorted(forbidden).map(\.rawValue)),
+                        code: .forbiddenSubscription
+                    ),
+                    correlationId: correlationId
+                )
+            )
+        }
+        subscriptions.formUnion(resolution.valid.subtracting(forbidden))
         actions.append(.setSubscriptions(subscriptions))
         actions.append(.reply(.subscriptionUpdated(SubscriptionRules.sorted(subscriptions)), correlationId: correlationId))
         return actions

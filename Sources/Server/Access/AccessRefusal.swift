@@ -1,0 +1,88 @@
+import Foundation
+public import Hummingbird
+public import NIOCore
+
+/// A request the gateway turns away before any WebSocket upgrade, with the
+/// HTTP status the client sees and a `{"detail", "error"}` JSON body.
+public struct AccessRefusal: HTTPResponseError, Equatable, Sendable {
+    /// Which counter a refusal goes to.
+    public enum Kind: Sendable {
+        case credential
+        case origin
+        case topic
+        case role
+        case capacity
+    }
+
+    public var status: HTTPResponse.Status
+    /// A machine-readable reason: `missing_token`, `invalid_token`, `token_expired`, `forbidden_origin`,
+    /// `forbidden_subscription`, `insufficient_role` or `too_many_connections`.
+    public var error: String
+    public var detail: String
+    public var kind: Kind
+
+    public static func missingCredential() -> Self {
+        Self(
+            status: .unauthorized,
+            error: "missing_token",
+            detail: "A credential is required: an Authorization: Bearer header, the access_token query parameter or the access_token subprotocol",
+            kind: .credential
+        )
+    }
+
+    public static func invalidCredential(_ detail: String, expired: Bool = false) -> Self {
+        Self(status: .unauthorized, error: expired ? "token_expired" : "invalid_token", detail: detail, kind: .credential)
+    }
+
+    public static func forbiddenOrigin(_ origin: String) -> Self {
+        Self(status: .forbidden, error: "forbidden_origin", detail: "Origin \(origin.prefix(256)) is not allowed", kind: .origin)
+    }
+
+    public static func forbiddenTopics(_ names: [String]) -> Self {
+        Self(status: .forbidden, error: "forbidden_subscription", detail: ErrorText.forbiddenSubscriptions(names), kind: .topic)
+    }
+
+    public static func insufficientRole(_ role: String) -> Self {
+        Self(status: .forbidden, error: "insufficient_role", detail: "This endpoint needs the \(role) role or the admin token", kind: .role)
+    }
+
+    public static func tooManyConnections(limit: Int) -> Self {
+        Self(status: .serviceUnavailable, error: "too_many_connections", detail: "Too many connections (at most \(limit))", kind: .capacity)
+    }
+
+    var headers: HTTPFields {
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        switch status {
+        case .unauthorized:
+            // RFC 6750 §3: a bearer challenge; the error attribute only when a token was presented.
+            headers[.wwwAuthenticate] = error == "missing_token" ? "Bearer realm=\"hiveops\"" : "Bearer realm=\"hiveops\", error=\"invalid_token\""
+        case .serviceUnavailable:
+            headers[.retryAfter] = "5"
+        default:
+            break
+        }
+        return headers
+    }
+
+    var body: ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(["detail": detail, "error": error])) ?? Data("{}".utf8)
+        return ByteBuffer(bytes: data)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// The whole HTTP/1.1 response, for a refused upgrade that is answered below the HTTP codec.
+    var http1Bytes: ByteBuffer {
+        let body = self.body
+        var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n"
+        for field in headers { head += "\(field.name): \(field.value)\r\n" }
+        head += "content-length: \(body.readableBytes)\r\nconnection: close\r\n\r\n"
+        var buffer = ByteBuffer(string: head)
+        buffer.writeImmutableBuffer(body)
+        return buffer
+    }
+}

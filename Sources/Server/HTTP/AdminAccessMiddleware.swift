@@ -1,0 +1,32 @@
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+
+/// Guards the operator endpoints (broadcast, disconnect, stats, metrics) whenever
+/// auth is on: an `Authorization: Bearer` admin token, or a JWT with the admin role.
+/// Never a query parameter, so credentials stay out of URLs and access logs.
+struct AdminAccessMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+
+    let services: GatewayServices
+    private let refusalLog = SharedLogLimiter(interval: .seconds(1))
+
+    init(services: GatewayServices) {
+        self.services = services
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let refusal = services.access.admitAdmin(authorization: request.headers[.authorization], now: Date()) else {
+            return try await next(request, context)
+        }
+        services.metrics.authDenied.increment()
+        if refusalLog.allow(refusal.error) {
+            context.logger.notice(
+                "Admin request refused",
+                metadata: ["path": "\(request.uri.path)", "status": "\(refusal.status.code)", "error": "\(refusal.error)"]
+            )
+        }
+        return try refusal.response(from: request, context: context)
+    }
+}
