@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GatewayClient
 import GeneratedMessages
@@ -70,6 +71,34 @@ import FoundationNetworking
         let log = gateway.log
         #expect(log.contains("WebSocket upgrade refused"))
         #expect(!log.contains(secret))
+    }
+
+    /// JWT mode from the command line: a P-256 public key read from a PEM file, ES256 tokens.
+    @Test func anES256PublicKeyFileVerifiesTokens() async throws {
+        let key = P256.Signing.PrivateKey()
+        let pemURL = FileManager.default.temporaryDirectory.appending(path: "hiveops-es256-\(UUID().uuidString).pem")
+        try key.publicKey.pemRepresentation.write(to: pemURL, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: pemURL) }
+        let gateway = try await GatewayProcess(
+            arguments: ["--auth-required", "--auth-mode", "jwt", "--jwt-public-key-file", pemURL.path, "--jwt-issuer", "https://idp.test"]
+        )
+        let good = try TestTokens.token(TestTokens.claims(extra: ["iss": "https://idp.test"]), signer: .es256(key))
+        let client = try await WebSocketClient.connect(
+            port: gateway.port,
+            path: "/api/dashboard/ws/tasks",
+            headers: [("Authorization", "Bearer \(good)")]
+        )
+        guard case .connectionEstablished = try await client.receiveMessage() else { throw TestFailure("greeting") }
+        let otherKey = try TestTokens.token(TestTokens.claims(extra: ["iss": "https://idp.test"]), signer: .es256(P256.Signing.PrivateKey()))
+        await #expect(throws: WebSocketClient.ClientError.self) {
+            _ = try await WebSocketClient.connect(
+                port: gateway.port,
+                path: "/api/dashboard/ws/tasks",
+                headers: [("Authorization", "Bearer \(otherKey)")]
+            )
+        }
+        gateway.signal(SIGTERM)
+        #expect(try await gateway.waitForExit(timeout: .seconds(10)) == 0)
     }
 
     @Test func flagsWinOverTheEnvironment() async throws {
