@@ -1,11 +1,11 @@
 import NIOCore
 import Synchronization
 
-/// Frames received and not yet taken, with one waiting reader at most.
-final class Mailbox: Sendable {
+/// Items (frames, byte chunks) received and not yet taken, with one waiting reader at most.
+final class Mailbox<Item: Sendable>: Sendable {
     private struct State {
-        var frames = CircularBuffer<WebSocketClient.Frame>()
-        var waiter: (id: Int, continuation: CheckedContinuation<WebSocketClient.Frame?, Never>)?
+        var frames = CircularBuffer<Item>()
+        var waiter: (id: Int, continuation: CheckedContinuation<Item?, Never>)?
         var nextWaiterId = 0
     }
 
@@ -13,20 +13,20 @@ final class Mailbox: Sendable {
 
     var count: Int { state.withLock { $0.frames.count } }
 
-    func post(_ frame: WebSocketClient.Frame) {
-        let waiter = state.withLock { state -> CheckedContinuation<WebSocketClient.Frame?, Never>? in
+    func post(_ item: Item) {
+        let waiter = state.withLock { state -> CheckedContinuation<Item?, Never>? in
             if let waiter = state.waiter {
                 state.waiter = nil
                 return waiter.continuation
             }
-            state.frames.append(frame)
+            state.frames.append(item)
             return nil
         }
-        waiter?.resume(returning: frame)
+        waiter?.resume(returning: item)
     }
 
-    /// The next frame, or `ClientError.timedOut` after `timeout`.
-    func next(timeout: Duration) async throws -> WebSocketClient.Frame {
+    /// The next item, or `ClientError.timedOut` after `timeout`.
+    func next(timeout: Duration) async throws -> Item {
         if let frame = state.withLock({ $0.frames.isEmpty ? nil : $0.frames.removeFirst() }) { return frame }
         let id = state.withLock { state -> Int in
             state.nextWaiterId += 1
@@ -37,8 +37,8 @@ final class Mailbox: Sendable {
             self.cancelWaiter(id)
         }
         defer { timer.cancel() }
-        let frame = await withCheckedContinuation { (continuation: CheckedContinuation<WebSocketClient.Frame?, Never>) in
-            let immediate = state.withLock { state -> WebSocketClient.Frame?? in
+        let frame = await withCheckedContinuation { (continuation: CheckedContinuation<Item?, Never>) in
+            let immediate = state.withLock { state -> Item?? in
                 if !state.frames.isEmpty { return .some(state.frames.removeFirst()) }
                 state.waiter = (id, continuation)
                 return .none
@@ -50,7 +50,7 @@ final class Mailbox: Sendable {
     }
 
     private func cancelWaiter(_ id: Int) {
-        let waiter = state.withLock { state -> CheckedContinuation<WebSocketClient.Frame?, Never>? in
+        let waiter = state.withLock { state -> CheckedContinuation<Item?, Never>? in
             guard let waiter = state.waiter, waiter.id == id else { return nil }
             state.waiter = nil
             return waiter.continuation

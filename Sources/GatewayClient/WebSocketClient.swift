@@ -28,7 +28,7 @@ public final class WebSocketClient: Sendable {
         case unexpected(Frame)
     }
 
-    private let mailbox: Mailbox
+    private let mailbox: Mailbox<Frame>
     private let outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>
     private let channel: any Channel
     private let pump: Task<Void, Never>
@@ -40,7 +40,7 @@ public final class WebSocketClient: Sendable {
         handshakeResponseHead: String,
         channel: any Channel,
         outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>,
-        mailbox: Mailbox,
+        mailbox: Mailbox<Frame>,
         pump: Task<Void, Never>,
         readGate: ReadGate
     ) {
@@ -99,7 +99,7 @@ public final class WebSocketClient: Sendable {
         case .refused(let status, let body): throw ClientError.upgradeRefused(status: status, body: body)
         }
 
-        let mailbox = Mailbox()
+        let mailbox = Mailbox<Frame>()
         let readGate = ReadGate()
         let (outboundStream, outboundContinuation) = AsyncStream<NIOAsyncChannelOutboundWriter<WebSocketFrame>>.makeStream()
         let pump = Task {
@@ -178,6 +178,8 @@ public final class WebSocketClient: Sendable {
     /// Drops the TCP connection without a close frame.
     public func abort() async {
         try? await channel.close()
+        // A stopped reader's pump waits at the gate: let it run to the end of the closed stream.
+        readGate.open()
         _ = await pump.value
     }
 

@@ -86,3 +86,19 @@ final class GatewayProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: logURL)
     }
 }
+
+extension GatewayProcess {
+    /// Resident memory of the gateway process, from /proc.
+    var residentBytes: Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return 0 }
+        return kilobytes * 1_024
+    }
+
+    /// Open file descriptors of the gateway process, from /proc.
+    var openDescriptors: Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd").count) ?? 0
+    }
+}

@@ -63,4 +63,20 @@ import Testing
         #expect(!channel.isActive)
         #expect(recorder.inputClosed)
     }
+
+    @Test func unsoundUpgradeRequestsAreNamed() {
+        func head(_ headers: [(String, String)]) -> HTTPRequestHead {
+            HTTPRequestHead(version: .http1_1, method: .GET, uri: "/api/dashboard/ws/agents", headers: HTTPHeaders(headers))
+        }
+        let sound = [
+            ("Upgrade", "websocket"), ("Connection", "keep-alive, Upgrade"), ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ]
+        #expect(HandshakeGuard.invalidUpgrade(head(sound)) == nil)
+        #expect(HandshakeGuard.invalidUpgrade(head([("Host", "x")])) == nil)
+        #expect(HandshakeGuard.invalidUpgrade(head(sound.filter { $0.0 != "Connection" }))?.0 == .badRequest)
+        #expect(HandshakeGuard.invalidUpgrade(head(sound.filter { $0.0 != "Sec-WebSocket-Key" }))?.0 == .badRequest)
+        #expect(HandshakeGuard.invalidUpgrade(head(sound.map { $0.0 == "Sec-WebSocket-Key" ? ($0.0, "c2hvcnQ=") : $0 }))?.0 == .badRequest)
+        #expect(HandshakeGuard.invalidUpgrade(head(sound.map { $0.0 == "Sec-WebSocket-Version" ? ($0.0, "8") : $0 }))?.0 == .upgradeRequired)
+    }
 }

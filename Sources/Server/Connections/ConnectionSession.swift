@@ -16,16 +16,19 @@ struct ConnectionSession {
     let grant: AccessGrant
 
     private enum TaskEnd {
-        case readerEnded
+        /// The reader ended; `failure` is the inbound stream's error (a protocol violation), if any.
+        case readerEnded(failure: (any Error)?)
         case writerSentClose
         case writerEnded
     }
 
+    /// Throws the inbound stream's protocol error, so that the WebSocket handler closes with its code
+    /// (1002, 1007, 1009) rather than 1000.
     func run(
         inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter,
         context: WebSocketRouterContext<GatewayRequestContext>
-    ) async {
+    ) async throws {
         let configuration = services.configuration
         let query = context.request.uri.queryParameters
         var connectionId = query["connection_id"].flatMap { InboundProcessor.echoable(String($0)) } ?? FrameEncoder.newCorrelationId()
@@ -82,7 +85,7 @@ struct ConnectionSession {
         logger.info("WebSocket opened", metadata: ["remote": "\(channel.remoteAddress?.description ?? "unknown")"])
 
         greet(connection, errors: greetingErrors)
-        let closeRequest = await serve(connection, inbound: inbound, outbound: outbound, now: now)
+        let (closeRequest, protocolError) = await serve(connection, inbound: inbound, outbound: outbound, now: now)
 
         connection.markFinished()
         services.manager.unregister(connection)
@@ -90,10 +93,11 @@ struct ConnectionSession {
         logger.info(
             "WebSocket closed",
             metadata: [
-                "reason": "\(closeRequest.map { $0.reason.rawValue } ?? "client_closed")",
+                "reason": "\(closeRequest.map { $0.reason.rawValue } ?? (protocolError == nil ? "client_closed" : "protocol_error"))",
                 "close_code": "\(closeRequest.map { "\($0.code)" } ?? "client")",
             ]
         )
+        if let protocolError { throw protocolError }
     }
 
     /// `connection_established` first; on the dashboard, `dashboard_initialized` second; then any query errors.
@@ -135,14 +139,16 @@ struct ConnectionSession {
         for error in errors { reply(error, correlationId: nil, to: connection) }
     }
 
-    /// Runs the reader and the writer; returns the server's close request, nil when the client left.
+    /// Runs the reader and the writer; returns the server's close request (nil when the client left)
+    /// and the error the client's input ended with, if it ended first.
     private func serve(
         _ connection: Connection,
         inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter,
         now: ContinuousClock.Instant
-    ) async -> CloseRequest? {
+    ) async -> (CloseRequest?, (any Error)?) {
         let closeRequest = SendableBox<CloseRequest?>(nil)
+        var protocolError: (any Error)?
         await withTaskGroup(of: TaskEnd.self) { group in
             group.addTask {
                 do {
@@ -156,17 +162,19 @@ struct ConnectionSession {
                 return .writerEnded
             }
             group.addTask {
-                await read(connection, from: inbound, now: now)
-                return .readerEnded
+                .readerEnded(failure: await read(connection, from: inbound, now: now))
             }
             // After the close frame, wait for the peer's answer (the reader ends); the sweeper
             // closes the socket outright if it does not come within the grace period.
             while let end = await group.next() {
                 if case .writerSentClose = end { continue }
+                if case .readerEnded(let failure?) = end, closeRequest.value == nil, !(failure is CancellationError) {
+                    protocolError = failure
+                }
                 group.cancelAll()
             }
         }
-        return closeRequest.value
+        return (closeRequest.value, protocolError)
     }
 
     /// Sends the notice and the close frame once the flusher has written every queued frame;
@@ -199,7 +207,8 @@ struct ConnectionSession {
     }
 
     /// Applies the inbound rules to each message until the client closes or the task is cancelled.
-    private func read(_ connection: Connection, from inbound: WebSocketInboundStream, now start: ContinuousClock.Instant) async {
+    /// Returns the error the inbound stream ended with, nil when the client closed cleanly.
+    private func read(_ connection: Connection, from inbound: WebSocketInboundStream, now start: ContinuousClock.Instant) async -> (any Error)? {
         let configuration = services.configuration
         var processor = InboundProcessor(
             subscriptions: connection.subscriptions,
@@ -231,7 +240,9 @@ struct ConnectionSession {
             }
         } catch {
             connection.logger.debug("Inbound stream ended with an error", metadata: ["error": "\(error)"])
+            return error
         }
+        return nil
     }
 
     private func perform(_ action: InboundProcessor.Action, on connection: Connection, logLimiter: inout LogLimiter, now: ContinuousClock.Instant) {

@@ -32,7 +32,7 @@ struct WebSocketController {
                 return .upgrade(headers)
             } onUpgrade: { inbound, outbound, context in
                 guard let grant = context.requestContext.upgradeGrant.value else { return }
-                await ConnectionSession(services: services, endpoint: endpoint, grant: grant)
+                try await ConnectionSession(services: services, endpoint: endpoint, grant: grant)
                     .run(inbound: inbound, outbound: outbound, context: context)
             }
         }
