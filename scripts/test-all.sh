@@ -47,3 +47,10 @@ step "mobile-pwa-types: the reference client (node --test, against the real bina
 
 step "swift test"
 swift test --skip-build
+
+# The long runs load the machine enough to starve timing-based tests: each runs alone, after the rest.
+step "fuzz: 100,000 malformed inputs against the real binary (docs/CONFORMANCE.md)"
+HIVEOPS_LONG_TESTS=1 swift test --skip-build --filter MalformedInputFuzzTests
+
+step "soak: churn, floods, stalled readers and a Redis restart, 60 s (docs/CONFORMANCE.md)"
+HIVEOPS_LONG_TESTS=1 swift test --skip-build --filter SoakTests

@@ -74,6 +74,9 @@ import Testing
         ]
         #expect(HandshakeGuard.invalidUpgrade(head(sound)) == nil)
         #expect(HandshakeGuard.invalidUpgrade(head([("Host", "x")])) == nil)
+        var post = head(sound)
+        post.method = .POST
+        #expect(HandshakeGuard.invalidUpgrade(post)?.0 == .badRequest)
         #expect(HandshakeGuard.invalidUpgrade(head(sound.filter { $0.0 != "Connection" }))?.0 == .badRequest)
         #expect(HandshakeGuard.invalidUpgrade(head(sound.filter { $0.0 != "Sec-WebSocket-Key" }))?.0 == .badRequest)
         #expect(HandshakeGuard.invalidUpgrade(head(sound.map { $0.0 == "Sec-WebSocket-Key" ? ($0.0, "c2hvcnQ=") : $0 }))?.0 == .badRequest)

@@ -12,11 +12,13 @@ public struct AccessRefusal: HTTPResponseError, Equatable, Sendable {
         case topic
         case role
         case capacity
+        /// Not an access decision: no WebSocket at that path, or not an upgrade.
+        case route
     }
 
     public var status: HTTPResponse.Status
     /// A machine-readable reason: `missing_token`, `invalid_token`, `token_expired`, `forbidden_origin`,
-    /// `forbidden_subscription`, `insufficient_role` or `too_many_connections`.
+    /// `forbidden_subscription`, `insufficient_role`, `too_many_connections`, `not_found` or `upgrade_required`.
     public var error: String
     public var detail: String
     public var kind: Kind
@@ -46,6 +48,10 @@ public struct AccessRefusal: HTTPResponseError, Equatable, Sendable {
         Self(status: .forbidden, error: "insufficient_role", detail: "This endpoint needs the \(role) role or the admin token", kind: .role)
     }
 
+    public static func notFound(_ path: String) -> Self {
+        Self(status: .notFound, error: "not_found", detail: "No WebSocket endpoint at \(path.prefix(256))", kind: .route)
+    }
+
     public static func tooManyConnections(limit: Int) -> Self {
         Self(status: .serviceUnavailable, error: "too_many_connections", detail: "Too many connections (at most \(limit))", kind: .capacity)
     }
@@ -66,7 +72,7 @@ public struct AccessRefusal: HTTPResponseError, Equatable, Sendable {
 
     var body: ByteBuffer {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(["detail": detail, "error": error])) ?? Data("{}".utf8)
         return ByteBuffer(bytes: data)
     }

@@ -74,7 +74,8 @@ public func buildApplication(
     let httpRouter = Router(context: GatewayRequestContext.self)
     // HTTP request metrics through swift-metrics (the CLI bootstraps it onto the same registry).
     httpRouter.add(middleware: MetricsMiddleware())
-    WebSocketController(services: services).addRoutes(to: httpRouter)
+    let webSocketController = WebSocketController(services: services)
+    webSocketController.addRoutes(to: httpRouter)
     DashboardController(services: services).addRoutes(to: httpRouter.group("/api/dashboard/websocket"))
     MetricsController(services: services).addRoutes(to: httpRouter)
     httpRouter.get("/health") { _, _ in
@@ -82,7 +83,6 @@ public func buildApplication(
         return JSONResponse(status: report.status == .unhealthy ? .serviceUnavailable : .ok, report)
     }
 
-    let webSocketResponder = httpRouter.buildResponder()
     let upgradeConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
         http1: .init(
             idleTimeout: .init(configuration.httpIdleTimeout),
@@ -99,11 +99,9 @@ public func buildApplication(
         router: httpRouter,
         server: HTTPServerBuilder { responder in
             GatewayServerChannel(
-                upgradeChannel: HTTP1WebSocketUpgradeChannel(
-                    responder: responder,
-                    webSocketResponder: webSocketResponder,
-                    configuration: upgradeConfiguration
-                ),
+                upgradeChannel: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: upgradeConfiguration) { head, channel, logger in
+                    try await webSocketController.shouldUpgrade(head, channel: channel, logger: logger)
+                },
                 handshakeTimeout: .init(configuration.handshakeTimeout)
             )
         },

@@ -14,6 +14,7 @@ struct ConnectionSession {
     let services: GatewayServices
     let endpoint: DashboardEndpoint
     let grant: AccessGrant
+    let request: UpgradeRequest
 
     private enum TaskEnd {
         /// The reader ended; `failure` is the inbound stream's error (a protocol violation), if any.
@@ -24,13 +25,9 @@ struct ConnectionSession {
 
     /// Throws the inbound stream's protocol error, so that the WebSocket handler closes with its code
     /// (1002, 1007, 1009) rather than 1000.
-    func run(
-        inbound: WebSocketInboundStream,
-        outbound: WebSocketOutboundWriter,
-        context: WebSocketRouterContext<GatewayRequestContext>
-    ) async throws {
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, logger: Logger) async throws {
         let configuration = services.configuration
-        let query = context.request.uri.queryParameters
+        let query = request.query
         var connectionId = query["connection_id"].flatMap { InboundProcessor.echoable(String($0)) } ?? FrameEncoder.newCorrelationId()
         // With auth on, only the same subject takes over a connection id: nobody can push another
         // client off by reusing its id. Anyone else gets a fresh id (connection_established says which).
@@ -55,10 +52,9 @@ struct ConnectionSession {
             }
         }
 
-        var logger = context.logger
+        var logger = logger
         logger[metadataKey: "connection_id"] = "\(connectionId)"
         logger[metadataKey: "endpoint"] = "\(endpoint.rawValue)"
-        let channel = context.requestContext.channel
         let now = ContinuousClock.now
         let connection = Connection(
             id: connectionId,

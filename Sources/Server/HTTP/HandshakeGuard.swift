@@ -74,6 +74,7 @@ final class HandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
     /// Why a WebSocket upgrade request cannot be honoured; nil for a sound one or a plain request.
     static func invalidUpgrade(_ head: HTTPRequestHead) -> (HTTPResponseStatus, String)? {
         guard head.headers["upgrade"].contains(where: { $0.lowercased().contains("websocket") }) else { return nil }
+        guard head.method == .GET else { return (.badRequest, "A WebSocket upgrade must be a GET") }
         guard head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "upgrade" }) else {
             return (.badRequest, "A WebSocket upgrade needs Connection: Upgrade")
         }

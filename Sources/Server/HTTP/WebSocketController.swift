@@ -1,84 +1,119 @@
 import Foundation
+public import HTTPTypes
 import Hummingbird
-import HummingbirdWebSocket
-import Logging
+public import HummingbirdWebSocket
+public import Logging
+public import NIOCore
 import Prometheus
 
-/// The five HiveOps WebSocket paths. Every refusal happens before the upgrade,
-/// with a status the client sees: 403 for an Origin or a topic, 401 for a
-/// credential, 503 past the connection cap.
-struct WebSocketController {
+/// The five HiveOps WebSocket paths. Upgrades are decided here, outside the HTTP router: the
+/// router's WebSocket routes keep each request's context alive for good (the context holds the
+/// handler reference that holds the context), which leaked every connection's channel. Every
+/// refusal happens before the upgrade, with a status the client sees: 403 for an Origin or a topic,
+/// 401 for a credential, 503 past the connection cap, 404 for another path.
+public struct WebSocketController: Sendable {
+    public typealias UpgradeDecision = ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
+
     let services: GatewayServices
     /// One refusal log line per error kind a second: the counters have the totals.
     private let refusalLog = SharedLogLimiter(interval: .seconds(1))
 
-    func addRoutes(to router: Router<GatewayRequestContext>) {
-        if services.configuration.echoEndpoint {
-            router.ws("/") { inbound, outbound, _ in
-                for try await message in inbound.messages(maxSize: services.configuration.maxFrameBytes) {
-                    switch message {
-                    case .text(let text): try await outbound.write(.text(text))
-                    case .binary(let buffer): try await outbound.write(.binary(buffer))
-                    }
-                }
-            }
+    public init(services: GatewayServices) {
+        self.services = services
+    }
+
+    /// Decides one upgrade request: the echo endpoint (when enabled), a dashboard path, or a refusal.
+    public func shouldUpgrade(_ head: HTTPRequest, channel: any Channel, logger: Logger) async throws -> UpgradeDecision {
+        let request = UpgradeRequest(head)
+        if services.configuration.echoEndpoint, request.path == "/" {
+            return .upgrade([:], echo)
         }
+        let decision = Result { () throws(AccessRefusal) in try admit(request, logger: logger, remote: channel.remoteAddress) }
+        switch decision {
+        case .success(let (endpoint, grant)):
+            var headers: HTTPFields = [:]
+            if let selected = grant.selectedProtocol { headers[.secWebSocketProtocol] = selected }
+            let services = services
+            return .upgrade(headers) { inbound, outbound, context in
+                let session = ConnectionSession(services: services, endpoint: endpoint, grant: grant, request: request)
+                try await session.run(inbound: inbound, outbound: outbound, channel: channel, logger: context.logger)
+            }
+        case .failure(let error):
+            // hummingbird-websocket answers a refused upgrade with a bare 400: put the real answer in its place.
+            let refusal = error
+            try await RefusedUpgradeResponder.install(refusal, on: channel)
+            return .dontUpgrade
+        }
+    }
+
+    /// A plain GET of a WebSocket path runs the same checks, so a browser whose handshake failed can
+    /// learn why (401, 403, 503); an admissible request gets 426 Upgrade Required.
+    func addRoutes(to router: Router<GatewayRequestContext>) {
         for endpoint in DashboardEndpoint.allCases {
-            router.ws(RouterPath(endpoint.path)) { request, context in
-                let grant = try await admit(request, to: endpoint, context: context)
-                context.upgradeGrant.value = grant
-                var headers: HTTPFields = [:]
-                if let selected = grant.selectedProtocol { headers[.secWebSocketProtocol] = selected }
-                return .upgrade(headers)
-            } onUpgrade: { inbound, outbound, context in
-                guard let grant = context.requestContext.upgradeGrant.value else { return }
-                try await ConnectionSession(services: services, endpoint: endpoint, grant: grant)
-                    .run(inbound: inbound, outbound: outbound, context: context)
+            router.get(RouterPath(endpoint.path)) { request, context -> Response in
+                let upgrade = UpgradeRequest(path: request.uri.path, query: request.uri.queryParameters, headers: request.headers)
+                _ = try admit(upgrade, logger: context.logger, remote: nil)
+                throw AccessRefusal(
+                    status: .upgradeRequired,
+                    error: "upgrade_required",
+                    detail: "\(endpoint.path) is a WebSocket endpoint",
+                    kind: .route
+                )
             }
         }
     }
 
-    /// Origin, credential, requested topics, then capacity; a refusal is counted, logged without the
-    /// credential, and answered with its own status even on an upgrade request.
-    private func admit(_ request: Request, to endpoint: DashboardEndpoint, context: GatewayRequestContext) async throws -> AccessGrant {
-        let query = request.uri.queryParameters
-        do {
-            let credential = UpgradeCredential(headers: request.headers, queryToken: query["access_token"].map(String.init))
+    /// Path, Origin, credential, requested topics, then capacity; a refusal is counted and logged
+    /// without the credential.
+    private func admit(_ request: UpgradeRequest, logger: Logger, remote: SocketAddress?) throws(AccessRefusal) -> (DashboardEndpoint, AccessGrant) {
+        do throws(AccessRefusal) {
+            guard let endpoint = DashboardEndpoint(path: request.path) else { throw AccessRefusal.notFound(request.path) }
+            let credential = UpgradeCredential(headers: request.headers, queryToken: request.queryToken)
             let grant = try services.access.admitUpgrade(origin: request.headers[.origin], credential: credential, now: Date()).get()
-            if endpoint.isDashboard, let requested = query["subscriptions"] {
+            if endpoint.isDashboard, let requested = request.query["subscriptions"] {
                 let forbidden = SubscriptionRules.resolve(SubscriptionRules.names(fromQuery: String(requested))).valid.filter { !grant.permits($0) }
                 if !forbidden.isEmpty { throw AccessRefusal.forbiddenTopics(SubscriptionRules.sorted(forbidden).map(\.rawValue)) }
             }
             let maxConnections = services.configuration.effectiveMaxConnections
             guard services.manager.count < maxConnections else { throw AccessRefusal.tooManyConnections(limit: maxConnections) }
-            return grant
-        } catch let refusal as AccessRefusal {
-            record(refusal, path: request.uri.path, context: context)
-            // hummingbird-websocket answers a refused upgrade with a bare 400: put the real answer in its place.
-            if request.headers[.upgrade]?.lowercased() == "websocket" {
-                try await RefusedUpgradeResponder.install(refusal, on: context.channel)
-            }
-            throw refusal
+            return (endpoint, grant)
+        } catch {
+            record(error, path: request.path, logger: logger, remote: remote)
+            throw error
         }
     }
 
-    private func record(_ refusal: AccessRefusal, path: String, context: GatewayRequestContext) {
+    private func record(_ refusal: AccessRefusal, path: String, logger: Logger, remote: SocketAddress?) {
         switch refusal.kind {
         case .credential, .topic, .role: services.metrics.authDenied.increment()
         case .origin: services.metrics.originDenied.increment()
         case .capacity: services.metrics.connectionsRefused.increment()
+        case .route: return
         }
         guard refusalLog.allow(refusal.error) else { return }
         // The path only: the query may carry an access_token.
-        context.logger.notice(
+        logger.notice(
             "WebSocket upgrade refused",
             metadata: [
                 "path": "\(path)",
                 "status": "\(refusal.status.code)",
                 "error": "\(refusal.error)",
                 "detail": "\(refusal.detail)",
-                "remote": "\(context.channel.remoteAddress?.description ?? "unknown")",
+                "remote": "\(remote?.description ?? "unknown")",
             ]
         )
+    }
+
+    /// The conformance echo endpoint: every message back as it came.
+    private var echo: WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context> {
+        let maxFrameBytes = services.configuration.maxFrameBytes
+        return { inbound, outbound, _ in
+            for try await message in inbound.messages(maxSize: maxFrameBytes) {
+                switch message {
+                case .text(let text): try await outbound.write(.text(text))
+                case .binary(let buffer): try await outbound.write(.binary(buffer))
+                }
+            }
+        }
     }
 }

@@ -11,6 +11,13 @@ public enum DashboardEndpoint: String, CaseIterable, Sendable {
 
     public var path: String { "/api/dashboard/ws/\(rawValue)" }
 
+    /// The endpoint served at `path`, if any.
+    public init?(path: String) {
+        let prefix = "/api/dashboard/ws/"
+        guard path.hasPrefix(prefix) else { return nil }
+        self.init(rawValue: String(path.dropFirst(prefix.count)))
+    }
+
     public var clientType: ClientType {
         switch self {
         case .dashboard: .fullDashboard

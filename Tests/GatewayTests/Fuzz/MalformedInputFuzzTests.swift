@@ -121,7 +121,7 @@ import FoundationNetworking
             "fuzz: \(tally.total) inputs in \(elapsed), \(published) events to \(observers.count) observers; "
                 + "RSS \(baselineMemory / 1_048_576) MiB → \(gateway.residentBytes / 1_048_576) MiB; descriptors \(baselineDescriptors) → \(descriptors)"
         )
-        #expect(memoryGrowth < 64 * 1_048_576, "RSS grew by \(memoryGrowth) bytes")
+        #expect(memoryGrowth < 24 * 1_048_576, "RSS grew by \(memoryGrowth) bytes")
         #expect(descriptors <= baselineDescriptors + 4)
         gateway.signal(SIGTERM)
         #expect(try await gateway.waitForExit(timeout: .seconds(10)) == 0)
