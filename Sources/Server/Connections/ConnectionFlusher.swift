@@ -14,6 +14,11 @@ enum ConnectionFlusher {
     private static func flush(_ connection: Connection, channel: any Channel, metrics: GatewayMetrics) {
         let frames = connection.takeFlushBatch(now: .now)
         guard let last = frames.last else { return }
+        // Below the WebSocket frame encoder: the frames are already framed (once per broadcast).
+        guard let encoder = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self) else {
+            connection.flushFailed()
+            return
+        }
         var bytes = 0
         var errors = 0
         for frame in frames {
@@ -24,9 +29,11 @@ enum ConnectionFlusher {
         metrics.bytesSent.increment(by: Int64(bytes))
         if errors > 0 { metrics.errorsSent.increment(by: Int64(errors)) }
         for frame in frames.dropLast() {
-            channel.write(WebSocketFrame(fin: true, opcode: .text, data: frame.bytes), promise: nil)
+            encoder.write(NIOAny(IOData.byteBuffer(frame.wire)), promise: nil)
         }
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: last.bytes)).whenComplete { result in
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        encoder.writeAndFlush(NIOAny(IOData.byteBuffer(last.wire)), promise: written)
+        written.futureResult.whenComplete { result in
             switch result {
             case .success:
                 // Next round from the loop, not from this callback, which may run inside the write.

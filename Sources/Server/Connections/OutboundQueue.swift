@@ -1,19 +1,44 @@
 public import NIOCore
 
 /// One serialized frame on its way to one connection. The bytes are shared:
-/// a broadcast's buffer is the same storage for every recipient.
+/// a broadcast's buffer is the same storage for every recipient, and so is its
+/// WebSocket framing, encoded once here rather than once per recipient.
 public struct OutboundFrame: Sendable {
-    public var bytes: ByteBuffer
+    /// The JSON text (a slice of `wire`).
+    public let bytes: ByteBuffer
+    /// The whole unmasked text frame as it goes on the wire: header, then the JSON.
+    public let wire: ByteBuffer
     /// For logs and metrics: the frame's `type`, topic and correlation id.
     public var type: String
     public var subscription: String?
     public var correlationId: String
 
     public init(bytes: ByteBuffer, type: String, subscription: String? = nil, correlationId: String) {
-        self.bytes = bytes
+        var wire = ByteBuffer()
+        wire.reserveCapacity(bytes.readableBytes + 10)
+        Self.writeTextFrameHeader(payloadLength: bytes.readableBytes, to: &wire)
+        let headerLength = wire.writerIndex
+        wire.writeImmutableBuffer(bytes)
+        self.wire = wire
+        self.bytes = wire.getSlice(at: headerLength, length: bytes.readableBytes)!
         self.type = type
         self.subscription = subscription
         self.correlationId = correlationId
+    }
+
+    /// RFC 6455 §5.2, a final unmasked text frame: server frames are never masked.
+    static func writeTextFrameHeader(payloadLength: Int, to buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(0x81))
+        switch payloadLength {
+        case ..<126:
+            buffer.writeInteger(UInt8(payloadLength))
+        case ...0xFFFF:
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(payloadLength))
+        default:
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(payloadLength))
+        }
     }
 }
 
