@@ -1,5 +1,6 @@
 import NIOCore
 import RedisClient
+import TestSupport
 import Testing
 
 /// The RESP decoder: every type, incremental input, limits, and malformed or random input that
@@ -73,7 +74,7 @@ import Testing
 
     /// Property: any value, encoded and fed in random pieces, decodes back to itself.
     @Test func randomValuesSurviveRandomChunking() throws {
-        var generator = SeededGenerator(seed: 20_261_127)
+        var generator = SeededRandom(seed: 20_261_127)
         let decoder = RESPDecoder()
         for _ in 0..<500 {
             let value = RESPValue.random(depth: 0, using: &generator)
@@ -92,7 +93,7 @@ import Testing
 
     /// Fuzz: 100,000 random byte strings (half of them mutated valid input) never crash the decoder.
     @Test func randomBytesNeverCrash() {
-        var generator = SeededGenerator(seed: 7)
+        var generator = SeededRandom(seed: 7)
         let decoder = RESPDecoder(limits: .init(maxBulkLength: 1 << 16, maxDepth: 8, maxAggregateCount: 1 << 10, maxLineLength: 1 << 10))
         let alphabet = Array("*$+-:_#,(=!%~>|\r\n0123456789-abc".utf8)
         var outcomes = (values: 0, incomplete: 0, errors: 0)
@@ -118,20 +119,8 @@ import Testing
     }
 }
 
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 extension RESPValue {
-    static func random(depth: Int, using generator: inout SeededGenerator) -> RESPValue {
+    static func random(depth: Int, using generator: inout SeededRandom) -> RESPValue {
         let word = String((0..<Int.random(in: 0...8, using: &generator)).map { _ in "abcxyz019 _-".randomElement(using: &generator)! })
         switch Int.random(in: 0..<(depth < 3 ? 11 : 8), using: &generator) {
         case 0: return .simpleString(word)

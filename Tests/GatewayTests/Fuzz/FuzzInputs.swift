@@ -1,22 +1,6 @@
 import Foundation
 import GatewayClient
-
-/// A reproducible random source (SplitMix64): a failing run names its seed.
-struct FuzzRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestSupport
 
 /// One malformed message on an open connection and the replies it may get: exactly one frame,
 /// named `type` or `error:code`.
@@ -59,7 +43,7 @@ enum FuzzInputs {
         return "{" + (["\"type\":\"\(type)\""] + body).joined(separator: ",") + "}"
     }
 
-    static func message(maxMessageBytes: Int, using random: inout FuzzRandom) -> MessageInput {
+    static func message(maxMessageBytes: Int, using random: inout SeededRandom) -> MessageInput {
         switch Int.random(in: 0..<12, using: &random) {
         case 0:
             // Not JSON: a character no JSON text starts with, then noise (NUL included).
@@ -128,7 +112,7 @@ enum FuzzInputs {
     }
 
     /// Any Unicode scalar, NUL and controls included (never a surrogate: Swift strings cannot hold one).
-    static func randomScalar(using random: inout FuzzRandom) -> Unicode.Scalar {
+    static func randomScalar(using random: inout SeededRandom) -> Unicode.Scalar {
         while true {
             let value = Bool.random(using: &random) ? UInt32.random(in: 0..<0x80, using: &random) : UInt32.random(in: 0..<0x11_0000, using: &random)
             if let scalar = Unicode.Scalar(value) { return scalar }
@@ -142,7 +126,7 @@ enum FuzzInputs {
         var accepted: Set<UInt16>
     }
 
-    static func frame(maxFrameBytes: Int, using random: inout FuzzRandom) -> FrameInput {
+    static func frame(maxFrameBytes: Int, using random: inout SeededRandom) -> FrameInput {
         let text: UInt8 = 0x1
         switch Int.random(in: 0..<10, using: &random) {
         case 0:
@@ -198,7 +182,7 @@ enum FuzzInputs {
         var halfOpen = false
     }
 
-    static func handshake(using random: inout FuzzRandom) -> HandshakeInput {
+    static func handshake(using random: inout SeededRandom) -> HandshakeInput {
         let upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
         switch Int.random(in: 0..<7, using: &random) {
         case 0:

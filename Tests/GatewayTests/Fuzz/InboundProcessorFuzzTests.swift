@@ -2,6 +2,7 @@ import Foundation
 import GeneratedMessages
 import HiveOpsGateway
 import NIOCore
+import TestSupport
 import Testing
 
 /// The inbound rules in-process, over the same generated inputs as the socket fuzz run: every
@@ -9,7 +10,7 @@ import Testing
 @Suite struct InboundProcessorFuzzTests {
     @Test func everyGeneratedMessageGetsExactlyItsDocumentedReply() throws {
         let seed = ProcessInfo.processInfo.environment["FUZZ_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64.max)
-        var random = FuzzRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         let now = ContinuousClock.now
         var processor = InboundProcessor(
             subscriptions: [.coordination, .tasks],

@@ -4,6 +4,7 @@ import GeneratedMessages
 import NIOCore
 import NIOWebSocket
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -132,7 +133,7 @@ import FoundationNetworking
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<connections {
                 group.addTask {
-                    var random = FuzzRandom(seed: seed &+ UInt64(index) &* 7_919)
+                    var random = SeededRandom(seed: seed &+ UInt64(index) &* 7_919)
                     // Coordination, alerts and system: no event of the run is published to them.
                     let client = try await WebSocketClient.connect(port: port, path: "/api/dashboard/ws/coordination")
                     guard case .connectionEstablished = try await client.receiveMessage() else { throw TestFailure("greeting") }
@@ -216,13 +217,13 @@ import FoundationNetworking
         count: Int,
         width: Int,
         seed: UInt64,
-        _ body: @escaping @Sendable (inout FuzzRandom) async throws -> Void
+        _ body: @escaping @Sendable (inout SeededRandom) async throws -> Void
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<count {
                 if index >= width { try await group.next() }
                 group.addTask {
-                    var random = FuzzRandom(seed: seed &+ UInt64(index) &* 104_729)
+                    var random = SeededRandom(seed: seed &+ UInt64(index) &* 104_729)
                     try await body(&random)
                 }
             }
