@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import Synchronization
+import TestSupport
 import Testing
 
 /// The connection's lifecycle under the sweeper's rules, with an injected clock and no socket.
@@ -14,7 +15,7 @@ import Testing
         idle: Duration = .seconds(600),
         maxFrames: Int = 10,
         forceClosed: SendableFlag = SendableFlag(),
-        flushes: FlushCounter = FlushCounter()
+        flushes: SendableCounter = SendableCounter()
     ) -> Connection {
         Connection(
             id: "c-1",
@@ -107,7 +108,7 @@ import Testing
     }
 
     @Test func anEnqueueSchedulesOneFlushUntilTheQueueIsDrained() {
-        let flushes = FlushCounter()
+        let flushes = SendableCounter()
         let connection = makeConnection(flushes: flushes)
         _ = connection.enqueue(frame())
         _ = connection.enqueue(frame())
@@ -127,16 +128,4 @@ import Testing
             return
         }
     }
-}
-
-final class SendableFlag: Sendable {
-    private let value = Mutex(false)
-    func set() { value.withLock { $0 = true } }
-    var isSet: Bool { value.withLock { $0 } }
-}
-
-final class FlushCounter: Sendable {
-    private let value = Mutex(0)
-    func increment() { value.withLock { $0 += 1 } }
-    var count: Int { value.withLock { $0 } }
 }

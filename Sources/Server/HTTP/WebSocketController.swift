@@ -28,21 +28,21 @@ public struct WebSocketController: Sendable {
         if services.configuration.echoEndpoint, request.path == "/" {
             return .upgrade([:], echo)
         }
-        let decision = Result { () throws(AccessRefusal) in try admit(request, logger: logger, remote: channel.remoteAddress) }
-        switch decision {
-        case .success(let (endpoint, grant)):
-            var headers: HTTPFields = [:]
-            if let selected = grant.selectedProtocol { headers[.secWebSocketProtocol] = selected }
-            let services = services
-            return .upgrade(headers) { inbound, outbound, context in
-                let session = ConnectionSession(services: services, endpoint: endpoint, grant: grant, request: request)
-                try await session.run(inbound: inbound, outbound: outbound, channel: channel, logger: context.logger)
-            }
-        case .failure(let error):
+        let endpoint: DashboardEndpoint
+        let grant: AccessGrant
+        do {
+            (endpoint, grant) = try admit(request, logger: logger, remote: channel.remoteAddress)
+        } catch {
             // hummingbird-websocket answers a refused upgrade with a bare 400: put the real answer in its place.
-            let refusal = error
-            try await RefusedUpgradeResponder.install(refusal, on: channel)
+            try await RefusedUpgradeResponder.install(error, on: channel)
             return .dontUpgrade
+        }
+        var headers: HTTPFields = [:]
+        if let selected = grant.selectedProtocol { headers[.secWebSocketProtocol] = selected }
+        let services = services
+        return .upgrade(headers) { inbound, outbound, context in
+            let session = ConnectionSession(services: services, endpoint: endpoint, grant: grant, request: request)
+            try await session.run(inbound: inbound, outbound: outbound, channel: channel, logger: context.logger)
         }
     }
 

@@ -3,6 +3,7 @@ import GatewayClient
 import GeneratedMessages
 import RedisClient
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -21,18 +22,6 @@ struct SoakTests {
         private let seqs = Mutex<[Int]>([])
         func append(_ seq: Int) { seqs.withLock { $0.append(seq) } }
         var all: [Int] { seqs.withLock { $0 } }
-    }
-
-    final class StopFlag: Sendable {
-        private let value = Mutex(false)
-        func set() { value.withLock { $0 = true } }
-        var isSet: Bool { value.withLock { $0 } }
-    }
-
-    final class Counter: Sendable {
-        private let value = Mutex(0)
-        func increment() { value.withLock { $0 += 1 } }
-        var count: Int { value.withLock { $0 } }
     }
 
     struct Sample {
@@ -75,12 +64,12 @@ struct SoakTests {
             )
         }
 
-        let stop = StopFlag()
+        let stop = SendableFlag()
         let accepted = Received()
-        let churned = Counter()
-        let abrupt = Counter()
-        let floods = Counter()
-        let stalled = Counter()
+        let churned = SendableCounter()
+        let abrupt = SendableCounter()
+        let floods = SendableCounter()
+        let stalled = SendableCounter()
         let padding = String(repeating: "p", count: 8_192)
 
         // The publisher: one event every 5 ms through Redis; an event counts as accepted when PUBLISH
