@@ -144,8 +144,7 @@ for recipients in [1_000, 10_000] {
             idleTimeout: .seconds(600),
             now: .now,
             logger: logger,
-            forceCloseSocket: {},
-            scheduleFlush: { _ in }
+            hooks: Connection.SocketHooks(scheduleFlush: {}, forceClose: {})
         )
     }
     for connection in connections { _ = manager.register(connection) }

@@ -25,10 +25,11 @@ import Testing
             idleTimeout: idle,
             now: start,
             logger: Logger(label: "test"),
-            forceCloseSocket: { forceClosed.set() },
-            scheduleFlush: { _ in flushes.increment() }
+            hooks: Connection.SocketHooks(scheduleFlush: { flushes.increment() }, forceClose: { forceClosed.set() })
         )
     }
+
+    let rules = Connection.SweepRules(writeDeadline: .seconds(5), closeGrace: .seconds(2))
 
     func frame() -> OutboundFrame {
         OutboundFrame(bytes: ByteBuffer(string: "{}"), type: "pong", correlationId: "x")
@@ -36,10 +37,10 @@ import Testing
 
     @Test func idleConnectionIsClosedAfterTheTimeout() {
         let connection = makeConnection(idle: .seconds(10))
-        #expect(connection.sweep(now: start + .seconds(9), writeDeadline: .seconds(5), closeGrace: .seconds(2)) == .init())
+        #expect(connection.sweep(now: start + .seconds(9), rules: rules) == .init())
         connection.recordActivity(at: start + .seconds(9))
-        #expect(connection.sweep(now: start + .seconds(18), writeDeadline: .seconds(5), closeGrace: .seconds(2)).closedForIdle == false)
-        #expect(connection.sweep(now: start + .seconds(19), writeDeadline: .seconds(5), closeGrace: .seconds(2)).closedForIdle)
+        #expect(connection.sweep(now: start + .seconds(18), rules: rules).closedForIdle == false)
+        #expect(connection.sweep(now: start + .seconds(19), rules: rules).closedForIdle)
         guard case .closing(let request, _) = connection.phase else {
             Issue.record("not closing")
             return
@@ -48,27 +49,30 @@ import Testing
         #expect(request.code == .normalClosure)
     }
 
-    @Test func queuedFramesAreFlushedBeforeTheCloseForIdle() async {
-        let connection = makeConnection(idle: .seconds(1))
+    @Test func queuedFramesAreFlushedBeforeTheCloseForIdle() {
+        let flushes = SendableCounter()
+        let connection = makeConnection(idle: .seconds(1), flushes: flushes)
         #expect(connection.enqueue(frame(), now: start) == .enqueued)
-        _ = connection.sweep(now: start + .seconds(1), writeDeadline: .seconds(5), closeGrace: .seconds(2))
+        _ = connection.sweep(now: start + .seconds(1), rules: rules)
         #expect(connection.enqueue(frame(), now: start) == .notOpen)
-        // The writer waits while a frame is queued; the flusher's rounds release it.
-        async let action = connection.nextWriterAction()
-        #expect(connection.takeFlushBatch(now: start).count == 1)
-        #expect(connection.takeFlushBatch(now: start).isEmpty)
-        guard case .close(let request) = await action else {
+        #expect(flushes.count == 1, "the pending flush also sends the close")
+        guard case .write(let frames) = connection.nextFlush(writable: true, now: start) else {
+            Issue.record("the queued frame goes first")
+            return
+        }
+        #expect(frames.count == 1)
+        guard case .close(let request) = connection.nextFlush(writable: true, now: start) else {
             Issue.record("expected the close")
             return
         }
         #expect(request.reason == .idleTimeout)
-        guard case .finish = await connection.nextWriterAction() else {
+        guard case .done = connection.nextFlush(writable: true, now: start) else {
             Issue.record("expected the end")
             return
         }
     }
 
-    @Test func backpressureDropsTheQueueAndClosesWith1013() async {
+    @Test func backpressureDropsTheQueueAndClosesWith1013() {
         let connection = makeConnection(maxFrames: 2)
         _ = connection.enqueue(frame(), now: start)
         _ = connection.enqueue(frame(), now: start)
@@ -76,9 +80,8 @@ import Testing
             #expect(connection.enqueue(frame(), now: start) == .failed(consecutiveFailures: failures, closing: false))
         }
         #expect(connection.enqueue(frame(), now: start) == .failed(consecutiveFailures: 5, closing: true))
-        // The queue was dropped: the pending flush finds nothing, and the notice comes next.
-        #expect(connection.takeFlushBatch(now: start).isEmpty)
-        guard case .close(let request) = await connection.nextWriterAction() else {
+        // The queue was dropped: the notice comes next, before the dropped frames.
+        guard case .close(let request) = connection.nextFlush(writable: true, now: start) else {
             Issue.record("the notice must come next, before the dropped frames")
             return
         }
@@ -86,14 +89,27 @@ import Testing
         #expect(request.code == WebSocketErrorCode(codeNumber: 1013))
     }
 
-    @Test func aWritePastItsDeadlineIsASendFailure() {
-        let connection = makeConnection()
+    @Test func aSocketThatStaysUnwritablePastTheDeadlineIsASendFailure() {
+        let flushes = SendableCounter()
+        let connection = makeConnection(flushes: flushes)
         _ = connection.enqueue(frame(), now: start)
-        #expect(connection.takeFlushBatch(now: start).count == 1)
-        #expect(connection.sweep(now: start + .seconds(4), writeDeadline: .seconds(5), closeGrace: .seconds(2)).writeDeadlineMissed == false)
-        #expect(connection.sweep(now: start + .seconds(5), writeDeadline: .seconds(5), closeGrace: .seconds(2)).writeDeadlineMissed)
-        // Counted once per write.
-        #expect(connection.sweep(now: start + .seconds(6), writeDeadline: .seconds(5), closeGrace: .seconds(2)).writeDeadlineMissed == false)
+        guard case .waitForWritability = connection.nextFlush(writable: false, now: start) else {
+            Issue.record("an unwritable socket holds the queue")
+            return
+        }
+        #expect(connection.sweep(now: start + .seconds(4), rules: rules).writeDeadlineMissed == false)
+        #expect(connection.sweep(now: start + .seconds(5), rules: rules).writeDeadlineMissed)
+        // Counted once per stall.
+        #expect(connection.sweep(now: start + .seconds(6), rules: rules).writeDeadlineMissed == false)
+        _ = connection.enqueue(frame(), now: start)
+        #expect(flushes.count == 1, "a flush already waits for writability")
+        #expect(connection.writabilityChanged(writable: true, now: start + .seconds(7)), "writability resumes the waiting flush")
+        guard case .write(let frames) = connection.nextFlush(writable: true, now: start + .seconds(7)) else {
+            Issue.record("the queue goes out once the socket takes bytes")
+            return
+        }
+        #expect(frames.count == 2)
+        #expect(connection.sweep(now: start + .seconds(20), rules: rules).writeDeadlineMissed == false, "the stall ended")
     }
 
     @Test func aCloseThatTakesLongerThanTheGraceClosesTheSocket() {
@@ -101,9 +117,9 @@ import Testing
         let connection = makeConnection(forceClosed: flag)
         #expect(connection.requestClose(.admin(detail: "test"), now: start))
         #expect(connection.requestClose(.serverShutdown, now: start) == false, "the first request wins")
-        #expect(connection.sweep(now: start + .seconds(1), writeDeadline: .seconds(5), closeGrace: .seconds(2)).forcedClose == false)
+        #expect(connection.sweep(now: start + .seconds(1), rules: rules).forcedClose == false)
         #expect(!flag.isSet)
-        #expect(connection.sweep(now: start + .seconds(2), writeDeadline: .seconds(5), closeGrace: .seconds(2)).forcedClose)
+        #expect(connection.sweep(now: start + .seconds(2), rules: rules).forcedClose)
         #expect(flag.isSet)
     }
 
@@ -113,19 +129,49 @@ import Testing
         _ = connection.enqueue(frame())
         _ = connection.enqueue(frame())
         #expect(flushes.count == 1, "one flush for a burst")
-        #expect(connection.takeFlushBatch(now: start).map(\.type) == ["pong", "pong"])
-        #expect(connection.takeFlushBatch(now: start).isEmpty)
+        guard case .write(let frames) = connection.nextFlush(writable: true, now: start) else {
+            Issue.record("expected the frames")
+            return
+        }
+        #expect(frames.map(\.type) == ["pong", "pong"])
+        guard case .done = connection.nextFlush(writable: true, now: start) else {
+            Issue.record("expected the end of the flush")
+            return
+        }
         _ = connection.enqueue(frame())
         #expect(flushes.count == 2, "the next frame after a drain schedules again")
     }
 
-    @Test func aCancelledWriterFinishes() async {
-        let connection = makeConnection()
-        let task = Task { await connection.nextWriterAction() }
-        task.cancel()
-        guard case .finish = await task.value else {
-            Issue.record("expected finish")
+    @Test func aQuietConnectionIsPingedAndClosedWhenThePeerStaysSilent() {
+        let flag = SendableFlag()
+        let flushes = SendableCounter()
+        let connection = makeConnection(forceClosed: flag, flushes: flushes)
+        let pinging = Connection.SweepRules(writeDeadline: .seconds(5), closeGrace: .seconds(2), pingInterval: .seconds(30))
+        #expect(connection.sweep(now: start + .seconds(29), rules: pinging).pingSent == false)
+        #expect(connection.sweep(now: start + .seconds(30), rules: pinging).pingSent)
+        #expect(flushes.count == 1, "the ping goes out through a flush")
+        guard case .ping = connection.nextFlush(writable: true, now: start + .seconds(30)) else {
+            Issue.record("expected the ping")
             return
         }
+        // The peer answers: the next interval pings again instead of closing.
+        connection.recordPeerAlive()
+        _ = connection.nextFlush(writable: true, now: start + .seconds(30))
+        #expect(connection.sweep(now: start + .seconds(60), rules: pinging).pingSent)
+        // No answer to that one: the next interval closes the socket.
+        let silent = connection.sweep(now: start + .seconds(90), rules: pinging)
+        #expect(silent.closedForPingTimeout)
+        #expect(flag.isSet)
+    }
+
+    @Test func aFinishedConnectionLetsGoOfItsSocket() {
+        let flag = SendableFlag()
+        let flushes = SendableCounter()
+        let connection = makeConnection(forceClosed: flag, flushes: flushes)
+        connection.markFinished()
+        #expect(connection.enqueue(frame()) == .notOpen)
+        connection.forceClose()
+        #expect(!flag.isSet, "the hooks were dropped")
+        #expect(flushes.count == 0)
     }
 }

@@ -52,6 +52,14 @@ public struct AccessRefusal: HTTPResponseError, Equatable, Sendable {
         Self(status: .notFound, error: "not_found", detail: "No WebSocket endpoint at \(path.prefix(256))", kind: .route)
     }
 
+    /// An upgrade the WebSocket handshake could not complete.
+    public static let badUpgrade = Self(
+        status: .badRequest,
+        error: "bad_request",
+        detail: "The WebSocket upgrade could not be completed",
+        kind: .route
+    )
+
     public static func tooManyConnections(limit: Int) -> Self {
         Self(status: .serviceUnavailable, error: "too_many_connections", detail: "Too many connections (at most \(limit))", kind: .capacity)
     }
@@ -82,13 +90,4 @@ public struct AccessRefusal: HTTPResponseError, Equatable, Sendable {
     }
 
     /// The whole HTTP/1.1 response, for a refused upgrade that is answered below the HTTP codec.
-    var http1Bytes: ByteBuffer {
-        let body = self.body
-        var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n"
-        for field in headers { head += "\(field.name): \(field.value)\r\n" }
-        head += "content-length: \(body.readableBytes)\r\nconnection: close\r\n\r\n"
-        var buffer = ByteBuffer(string: head)
-        buffer.writeImmutableBuffer(body)
-        return buffer
-    }
 }

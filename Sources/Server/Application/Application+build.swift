@@ -1,7 +1,6 @@
 import Foundation
 public import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 public import Logging
 import NIOCore
 public import Prometheus
@@ -83,27 +82,18 @@ public func buildApplication(
         return JSONResponse(status: report.status == .unhealthy ? .serviceUnavailable : .ok, report)
     }
 
-    let upgradeConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+    let channelConfiguration = GatewayServerChannel.Configuration(
         http1: .init(
             idleTimeout: .init(configuration.httpIdleTimeout),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: 16_384, maxHeaderListSize: 32_768, maxHeaderFieldCount: 100)
         ),
-        ws: .init(
-            maxFrameSize: configuration.maxFrameBytes,
-            autoPing: .enabled(timePeriod: .seconds(30)),
-            closeTimeout: configuration.closeGrace,
-            validateUTF8: true
-        )
+        maxFrameBytes: configuration.maxFrameBytes,
+        handshakeTimeout: .init(configuration.handshakeTimeout)
     )
     let application = Application(
         router: httpRouter,
         server: HTTPServerBuilder { responder in
-            GatewayServerChannel(
-                upgradeChannel: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: upgradeConfiguration) { head, channel, logger in
-                    try await webSocketController.shouldUpgrade(head, channel: channel, logger: logger)
-                },
-                handshakeTimeout: .init(configuration.handshakeTimeout)
-            )
+            GatewayServerChannel(responder: responder, controller: webSocketController, services: services, configuration: channelConfiguration)
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hiveops-gateway"),
         onServerRunning: { channel in

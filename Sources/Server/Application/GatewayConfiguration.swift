@@ -57,6 +57,9 @@ public struct GatewayConfiguration: Sendable {
     public var handshakeTimeout: Duration = .seconds(10)
     /// A keep-alive HTTP connection with no request for this long is closed.
     public var httpIdleTimeout: Duration = .seconds(60)
+    /// A WebSocket connection is pinged this often; one that sends nothing by the next ping is
+    /// closed as dead (Hummingbird's auto-ping rule).
+    public var pingInterval: Duration = .seconds(30)
     /// How often idle timeouts, write deadlines and close grace are checked.
     public var sweepInterval: Duration
 

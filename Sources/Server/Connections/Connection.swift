@@ -5,15 +5,16 @@ import Synchronization
 
 /// One client connection as the rest of the gateway sees it: an id, its
 /// topics, its bounded outbound queue and its lifecycle. Fan-out, the
-/// connection's writer and the sweeper meet here, under one lock.
+/// connection's channel handler and the sweeper meet here, under one lock.
 public final class Connection: Sendable {
     public enum Phase: Sendable, Equatable {
         case open
-        /// A close was requested at `since`; the writer sends the notice and the close frame.
+        /// A close was requested at `since`; the flusher sends the notice and the close frame once
+        /// the queued frames are out.
         case closing(CloseRequest, since: ContinuousClock.Instant)
-        /// The writer has sent the close frame; the peer's answer is awaited.
+        /// The close frame is sent; the peer's answer is awaited.
         case closeSent(since: ContinuousClock.Instant)
-        /// The connection's session has ended.
+        /// The socket is closed.
         case finished
     }
 
@@ -25,10 +26,32 @@ public final class Connection: Sendable {
         case notOpen
     }
 
-    /// What the closing writer does next: data frames are written by the flusher, not by it.
-    public enum WriterAction: Sendable {
+    /// What the flusher does next, on the channel's event loop.
+    public enum FlushStep: Sendable {
+        /// Send a ping: the sweep found the connection quiet for a ping interval.
+        case ping
+        /// Write these frames, then ask again.
+        case write([OutboundFrame])
+        /// Every queued frame is out: send the notice and the close frame.
         case close(CloseRequest)
-        case finish
+        /// The socket takes no more bytes for now; the channel's writability change resumes the flush.
+        case waitForWritability
+        /// Nothing to write; the next enqueue or close schedules a flush.
+        case done
+    }
+
+    /// How the connection reaches its socket: set by its channel handler, dropped when it finishes
+    /// (which also breaks the cycle connection → hooks → handler → connection).
+    public struct SocketHooks: Sendable {
+        /// Asks for `nextFlush` to be called on the channel's event loop.
+        public var scheduleFlush: @Sendable () -> Void
+        /// Closes the socket without a handshake: the last resort for a peer that stopped reading.
+        public var forceClose: @Sendable () -> Void
+
+        public init(scheduleFlush: @escaping @Sendable () -> Void, forceClose: @escaping @Sendable () -> Void) {
+            self.scheduleFlush = scheduleFlush
+            self.forceClose = forceClose
+        }
     }
 
     private struct State {
@@ -38,23 +61,26 @@ public final class Connection: Sendable {
         var credentialExpiry: ContinuousClock.Instant?
         var phase: Phase = .open
         var subscriptions: Set<Subscription>
-        var writerWaiter: CheckedContinuation<Void, Never>?
-        var writeStartedAt: ContinuousClock.Instant?
+        var hooks: SocketHooks?
+        /// Since when the socket has refused bytes while some were pending; nil while it takes them.
+        var writeStalledSince: ContinuousClock.Instant?
         var writeDeadlineCounted = false
-        /// A flush is scheduled on the event loop, or its write is in flight.
+        /// A flush is scheduled or running, or waits for writability: no other is scheduled.
         var flushPending = false
+        /// When the last ping went out, and whether the peer has sent any frame since.
+        var lastPingAt: ContinuousClock.Instant
+        var awaitingPeer = false
+        var pingDue = false
 
-        /// Whether the writer has something to do: send the close once every queued frame is out.
-        var hasWriterWork: Bool {
-            switch phase {
-            case .open: false
-            case .closing: queue.isEmpty && !flushPending
-            case .closeSent, .finished: true
-            }
+        /// Marks a flush pending; returns the hook to call when none was.
+        mutating func requestFlush() -> (@Sendable () -> Void)? {
+            guard !flushPending, let hooks else { return nil }
+            flushPending = true
+            return hooks.scheduleFlush
         }
     }
 
-    /// The most one flush takes off the queue for one write.
+    /// The most one flush step takes off the queue for one write.
     static let batchFrames = 256
     static let batchBytes = 256 * 1_024
 
@@ -65,11 +91,6 @@ public final class Connection: Sendable {
     public let openedAt: Date
     public let logger: Logger
     private let state: Mutex<State>
-    /// Closes the socket without a handshake: the last resort for a peer that stopped reading.
-    private let forceCloseSocket: @Sendable () -> Void
-    /// Asks for `takeFlushBatch` to be called on the channel's event loop: frames are written there,
-    /// with no task switch per frame.
-    private let scheduleFlush: @Sendable (Connection) -> Void
 
     public init(
         id: String,
@@ -81,18 +102,22 @@ public final class Connection: Sendable {
         credentialExpiry: ContinuousClock.Instant? = nil,
         now: ContinuousClock.Instant,
         logger: Logger,
-        forceCloseSocket: @escaping @Sendable () -> Void,
-        scheduleFlush: @escaping @Sendable (Connection) -> Void
+        hooks: SocketHooks
     ) {
-        self.scheduleFlush = scheduleFlush
         self.id = id
         self.endpoint = endpoint
         self.subject = subject
         self.openedAt = Date()
         self.logger = logger
-        self.forceCloseSocket = forceCloseSocket
         self.state = Mutex(
-            State(queue: queue, idle: IdleTracker(timeout: idleTimeout, now: now), credentialExpiry: credentialExpiry, subscriptions: subscriptions)
+            State(
+                queue: queue,
+                idle: IdleTracker(timeout: idleTimeout, now: now),
+                credentialExpiry: credentialExpiry,
+                subscriptions: subscriptions,
+                hooks: hooks,
+                lastPingAt: now
+            )
         )
     }
 
@@ -116,134 +141,99 @@ public final class Connection: Sendable {
 
     /// Queues a frame without waiting; a full queue is a send failure.
     public func enqueue(_ frame: OutboundFrame, now: ContinuousClock.Instant = .now) -> EnqueueOutcome {
-        var flush = false
-        let (outcome, waiter) = state.withLock { state -> (EnqueueOutcome, CheckedContinuation<Void, Never>?) in
+        let (outcome, flush) = state.withLock { state -> (EnqueueOutcome, (@Sendable () -> Void)?) in
             guard case .open = state.phase else { return (.notOpen, nil) }
             switch state.queue.enqueue(frame) {
             case .enqueued:
-                if !state.flushPending {
-                    state.flushPending = true
-                    flush = true
-                }
-                return (.enqueued, nil)
+                return (.enqueued, state.requestFlush())
             case .rejected(let failures, let disconnect):
                 guard disconnect else { return (.failed(consecutiveFailures: failures, closing: false), nil) }
                 state.phase = .closing(.backpressure(failures: failures), since: now)
                 _ = state.queue.removeAll()
-                let waiter = state.writerWaiter
-                state.writerWaiter = nil
-                return (.failed(consecutiveFailures: failures, closing: true), waiter)
+                return (.failed(consecutiveFailures: failures, closing: true), state.requestFlush())
             }
         }
-        waiter?.resume()
-        if flush { scheduleFlush(self) }
+        flush?()
         return outcome
     }
 
-    /// Asks the writer to send a notice and close. The first request wins; returns whether this one did.
+    /// Asks for a notice and a close. The first request wins; returns whether this one did.
     @discardableResult
     public func requestClose(_ request: CloseRequest, now: ContinuousClock.Instant = .now) -> Bool {
-        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+        let (accepted, flush) = state.withLock { state -> (Bool, (@Sendable () -> Void)?) in
             guard case .open = state.phase else { return (false, nil) }
             state.phase = .closing(request, since: now)
             if request.dropsPendingFrames { _ = state.queue.removeAll() }
-            let waiter = state.writerWaiter
-            state.writerWaiter = nil
-            return (true, waiter)
+            return (true, state.requestFlush())
         }
-        waiter?.resume()
+        flush?()
         return accepted
     }
 
     // MARK: - Reader side
 
+    /// A message arrived: the idle timer starts again.
     public func recordActivity(at now: ContinuousClock.Instant) {
         state.withLock { $0.idle.recordActivity(at: now) }
     }
 
-    // MARK: - Writer side
-
-    /// The writer's next step: the close to send once every queued frame is out, or the end.
-    /// Waits while there is nothing to do; returns `.finish` when the task is cancelled.
-    public func nextWriterAction() async -> WriterAction {
-        while true {
-            let action = state.withLock { state -> WriterAction? in
-                switch state.phase {
-                case .closeSent, .finished:
-                    return .finish
-                case .closing(let request, let since):
-                    // Queued frames go out before the notice unless the request dropped them.
-                    guard state.queue.isEmpty, !state.flushPending else { return nil }
-                    state.phase = .closeSent(since: since)
-                    return .close(request)
-                case .open:
-                    return nil
-                }
-            }
-            if let action { return action }
-            if Task.isCancelled { return .finish }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let resumeNow = state.withLock { state -> Bool in
-                        if state.hasWriterWork || Task.isCancelled { return true }
-                        state.writerWaiter = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
-            } onCancel: {
-                let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                    defer { state.writerWaiter = nil }
-                    return state.writerWaiter
-                }
-                waiter?.resume()
-            }
-        }
+    /// Any frame arrived (a pong included): the peer is alive.
+    public func recordPeerAlive() {
+        state.withLock { $0.awaitingPeer = false }
     }
 
     // MARK: - Flusher side (the channel's event loop)
 
-    /// The next frames to write, stamping the write's start for the deadline; empty when the
-    /// queue is drained, which ends the flush (and lets a closing writer send its close).
-    public func takeFlushBatch(now: ContinuousClock.Instant) -> [OutboundFrame] {
-        let (batch, waiter) = state.withLock { state -> ([OutboundFrame], CheckedContinuation<Void, Never>?) in
-            let batch = state.queue.dequeueBatch(maxFrames: Self.batchFrames, maxBytes: Self.batchBytes)
-            if batch.isEmpty {
+    /// The flusher's next step. `writable` is the channel's writability: while it is false, queued
+    /// frames wait and the write deadline runs.
+    public func nextFlush(writable: Bool, now: ContinuousClock.Instant) -> FlushStep {
+        state.withLock { state in
+            switch state.phase {
+            case .closeSent, .finished:
                 state.flushPending = false
-                state.writeStartedAt = nil
-                guard state.hasWriterWork else { return ([], nil) }
-                defer { state.writerWaiter = nil }
-                return ([], state.writerWaiter)
+                return .done
+            case .open, .closing:
+                break
             }
-            state.writeStartedAt = now
-            state.writeDeadlineCounted = false
-            return (batch, nil)
-        }
-        waiter?.resume()
-        return batch
-    }
-
-    /// A write failed (the socket is gone): the flush ends.
-    public func flushFailed() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.pingDue, case .open = state.phase {
+                state.pingDue = false
+                return .ping
+            }
+            if !state.queue.isEmpty {
+                guard writable else {
+                    if state.writeStalledSince == nil { state.writeStalledSince = now }
+                    return .waitForWritability
+                }
+                return .write(state.queue.dequeueBatch(maxFrames: Self.batchFrames, maxBytes: Self.batchBytes))
+            }
             state.flushPending = false
-            state.writeStartedAt = nil
-            guard state.hasWriterWork else { return nil }
-            defer { state.writerWaiter = nil }
-            return state.writerWaiter
+            guard case .closing(let request, let since) = state.phase else { return .done }
+            state.phase = .closeSent(since: since)
+            return .close(request)
         }
-        waiter?.resume()
     }
 
-    /// Marks the connection finished, whatever its phase: it takes no more frames.
+    /// The channel's writability changed: a stall starts the write deadline, its end stops it.
+    /// Returns whether a flush waits for it.
+    public func writabilityChanged(writable: Bool, now: ContinuousClock.Instant) -> Bool {
+        state.withLock { state in
+            if writable {
+                state.writeStalledSince = nil
+                state.writeDeadlineCounted = false
+            } else if state.writeStalledSince == nil {
+                state.writeStalledSince = now
+            }
+            return writable && state.flushPending
+        }
+    }
+
+    /// Marks the connection finished, whatever its phase: it takes no more frames and lets go of its socket.
     public func markFinished() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        state.withLock { state in
             state.phase = .finished
             _ = state.queue.removeAll()
-            defer { state.writerWaiter = nil }
-            return state.writerWaiter
+            state.hooks = nil
         }
-        waiter?.resume()
     }
 
     /// Empties the queue without writing: for micro-benchmarks of the fan-out, which have no socket.
@@ -265,19 +255,37 @@ public final class Connection: Sendable {
         public var closedForBackpressure = false
         /// The credential expired and a close (`token_expired`, 4401) is now requested.
         public var closedForExpiry = false
+        /// A ping is due: the connection was quiet for a ping interval.
+        public var pingSent = false
+        /// The peer sent nothing for a ping interval after a ping: the socket was closed outright.
+        public var closedForPingTimeout = false
         /// The close has taken longer than the grace period: the socket was closed outright.
         public var forcedClose = false
 
         public init() {}
     }
 
-    /// Applies the time-based rules: idle timeout, write deadline, close grace.
-    public func sweep(now: ContinuousClock.Instant, writeDeadline: Duration, closeGrace: Duration) -> SweepResult {
+    /// The time-based rules' settings.
+    public struct SweepRules: Sendable {
+        public var writeDeadline: Duration
+        public var closeGrace: Duration
+        /// How often a quiet connection is pinged; nil sends no pings.
+        public var pingInterval: Duration?
+
+        public init(writeDeadline: Duration, closeGrace: Duration, pingInterval: Duration? = nil) {
+            self.writeDeadline = writeDeadline
+            self.closeGrace = closeGrace
+            self.pingInterval = pingInterval
+        }
+    }
+
+    /// Applies the time-based rules: idle timeout, credential expiry, write deadline, pings, close grace.
+    public func sweep(now: ContinuousClock.Instant, rules: SweepRules) -> SweepResult {
         var result = SweepResult()
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let (flush, forceClose) = state.withLock { state -> ((@Sendable () -> Void)?, (@Sendable () -> Void)?) in
             switch state.phase {
             case .open:
-                if let started = state.writeStartedAt, !state.writeDeadlineCounted, started.duration(to: now) >= writeDeadline {
+                if let stalled = state.writeStalledSince, !state.writeDeadlineCounted, stalled.duration(to: now) >= rules.writeDeadline {
                     state.writeDeadlineCounted = true
                     result.writeDeadlineMissed = true
                     if case .rejected(let failures, true) = state.queue.recordFailure() {
@@ -293,23 +301,34 @@ public final class Connection: Sendable {
                 } else if !result.closedForBackpressure, state.idle.isIdle(at: now) {
                     state.phase = .closing(.idleTimeout(after: Int(state.idle.timeout.components.seconds)), since: now)
                     result.closedForIdle = true
+                } else if !result.closedForBackpressure, let interval = rules.pingInterval, state.lastPingAt.duration(to: now) >= interval {
+                    // Hummingbird's rule: a ping each interval; no frame at all by the next one means a dead peer.
+                    if state.awaitingPeer {
+                        result.closedForPingTimeout = true
+                        return (nil, state.hooks?.forceClose)
+                    }
+                    state.lastPingAt = now
+                    state.awaitingPeer = true
+                    state.pingDue = true
+                    result.pingSent = true
                 }
+                guard result.closedForIdle || result.closedForBackpressure || result.closedForExpiry || result.pingSent else { return (nil, nil) }
+                return (state.requestFlush(), nil)
             case .closing(_, let since), .closeSent(let since):
-                if since.duration(to: now) >= closeGrace { result.forcedClose = true }
+                guard since.duration(to: now) >= rules.closeGrace else { return (nil, nil) }
+                result.forcedClose = true
+                return (nil, state.hooks?.forceClose)
             case .finished:
-                break
+                return (nil, nil)
             }
-            guard result.closedForIdle || result.closedForBackpressure || result.closedForExpiry else { return nil }
-            defer { state.writerWaiter = nil }
-            return state.writerWaiter
         }
-        waiter?.resume()
-        if result.forcedClose { forceCloseSocket() }
+        flush?()
+        forceClose?()
         return result
     }
 
     /// Closes the socket outright.
     public func forceClose() {
-        forceCloseSocket()
+        state.withLock { $0.hooks?.forceClose }?()
     }
 }

@@ -1,31 +1,35 @@
 import Foundation
 import GeneratedMessages
 import HummingbirdCore
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOWebSocket
 import Prometheus
 
-/// Runs one WebSocket connection: the greeting, a reader that applies the
-/// inbound rules, and a writer that drains the connection's queue, until the
-/// client leaves or the server closes it.
-struct ConnectionSession {
+/// One dashboard connection's protocol: the greeting, the inbound rules applied to each message,
+/// and the record of its end. It lives on the connection's event loop, driven by its channel
+/// handler; no task runs per connection.
+final class ConnectionSession {
     let services: GatewayServices
     let endpoint: DashboardEndpoint
     let grant: AccessGrant
-    let request: UpgradeRequest
+    let connection: Connection
+    private var processor: InboundProcessor
+    private var logLimiter = LogLimiter(interval: .seconds(60))
 
-    private enum TaskEnd {
-        /// The reader ended; `failure` is the inbound stream's error (a protocol violation), if any.
-        case readerEnded(failure: (any Error)?)
-        case writerSentClose
-        case writerEnded
-    }
-
-    /// Throws the inbound stream's protocol error, so that the WebSocket handler closes with its code
-    /// (1002, 1007, 1009) rather than 1000.
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, logger: Logger) async throws {
+    /// Opens the connection: registers it (replacing one with the same id) and queues the greeting.
+    init(
+        services: GatewayServices,
+        endpoint: DashboardEndpoint,
+        grant: AccessGrant,
+        request: UpgradeRequest,
+        remote: SocketAddress?,
+        logger: Logger,
+        hooks: Connection.SocketHooks
+    ) {
+        self.services = services
+        self.endpoint = endpoint
+        self.grant = grant
         let configuration = services.configuration
         let query = request.query
         var connectionId = query["connection_id"].flatMap { InboundProcessor.echoable(String($0)) } ?? FrameEncoder.newCorrelationId()
@@ -56,7 +60,7 @@ struct ConnectionSession {
         logger[metadataKey: "connection_id"] = "\(connectionId)"
         logger[metadataKey: "endpoint"] = "\(endpoint.rawValue)"
         let now = ContinuousClock.now
-        let connection = Connection(
+        connection = Connection(
             id: connectionId,
             endpoint: endpoint,
             subject: grant.subject,
@@ -70,34 +74,79 @@ struct ConnectionSession {
             credentialExpiry: grant.expiresAt.map { now + .seconds($0.timeIntervalSinceNow) },
             now: now,
             logger: logger,
-            forceCloseSocket: { channel.close(mode: .all, promise: nil) },
-            scheduleFlush: { [metrics = services.metrics] connection in ConnectionFlusher.schedule(connection, on: channel, metrics: metrics) }
+            hooks: hooks
+        )
+        processor = InboundProcessor(
+            subscriptions: subscriptions,
+            rateLimiter: RateLimiter(
+                rate: configuration.rateLimitTokensPerSecond,
+                burst: configuration.rateLimitBurst,
+                cooldown: configuration.rateLimitCooldown,
+                abuseWindow: configuration.rateLimitAbuseWindow,
+                now: now
+            ),
+            limits: .init(maxMessageBytes: configuration.maxMessageBytes, maxSubscriptions: configuration.maxSubscriptions),
+            forbiddenTopics: grant.forbiddenTopics
         )
         if let replaced = services.manager.register(connection) {
             replaced.requestClose(.replaced)
             logger.info("Connection id reused: the previous connection is replaced")
         }
         services.metrics.connectionsOpened.increment()
-        logger.info("WebSocket opened", metadata: ["remote": "\(channel.remoteAddress?.description ?? "unknown")"])
+        logger.info("WebSocket opened", metadata: ["remote": "\(remote?.description ?? "unknown")"])
+        greet(errors: greetingErrors)
+    }
 
-        greet(connection, errors: greetingErrors)
-        let (closeRequest, protocolError) = await serve(connection, inbound: inbound, outbound: outbound, now: now)
+    /// Applies the inbound rules to one message.
+    func receive(_ input: InboundProcessor.Message, now: ContinuousClock.Instant) {
+        connection.recordActivity(at: now)
+        services.metrics.messagesReceived.increment()
+        services.metrics.bytesReceived.increment(by: Int64(input.byteCount))
+        for action in processor.process(input, at: now) {
+            perform(action, now: now)
+        }
+    }
 
+    /// The socket closed: the connection leaves the manager. `protocolError` is the close code a
+    /// violation of the client's was answered with, if that is how it ended.
+    func finish(protocolError: WebSocketErrorCode?) {
+        var request = sentClose
+        if request == nil, case .closing(let requested, _) = connection.phase { request = requested }
         connection.markFinished()
         services.manager.unregister(connection)
         services.metrics.disconnections.increment()
-        logger.info(
+        connection.logger.info(
             "WebSocket closed",
             metadata: [
-                "reason": "\(closeRequest.map { $0.reason.rawValue } ?? (protocolError == nil ? "client_closed" : "protocol_error"))",
-                "close_code": "\(closeRequest.map { "\($0.code)" } ?? "client")",
+                "reason": "\(request.map { $0.reason.rawValue } ?? (protocolError == nil ? "client_closed" : "protocol_error"))",
+                "close_code": "\(request.map { "\($0.code)" } ?? protocolError.map { "\($0)" } ?? "client")",
             ]
         )
-        if let protocolError { throw protocolError }
+    }
+
+    /// The close the flusher sent, for the log.
+    private(set) var sentClose: CloseRequest?
+
+    /// The notice that goes before a close frame, serialized and framed; nil if it cannot be.
+    func closeNotice(for request: CloseRequest) -> OutboundFrame? {
+        sentClose = request
+        let notice = ServerMessage.disconnectNotice(
+            DisconnectNotice(
+                reason: request.reason,
+                detail: request.detail,
+                reconnect: request.reconnect,
+                correlationId: FrameEncoder.newCorrelationId(),
+                timestamp: FrameEncoder.timestamp()
+            )
+        )
+        guard let frame = try? services.encoder.frame(for: notice) else { return nil }
+        services.metrics.messagesSent.increment()
+        services.metrics.bytesSent.increment(by: Int64(frame.bytes.readableBytes))
+        return frame
     }
 
     /// `connection_established` first; on the dashboard, `dashboard_initialized` second; then any query errors.
-    private func greet(_ connection: Connection, errors: [InboundProcessor.Reply]) {
+    private func greet(errors: [InboundProcessor.Reply]) {
         let serverTime = FrameEncoder.timestamp()
         let subscriptions = SubscriptionRules.sorted(connection.subscriptions)
         var messages: [ServerMessage] = [
@@ -131,120 +180,14 @@ struct ConnectionSession {
                 )
             )
         }
-        for message in messages { send(message, to: connection) }
-        for error in errors { reply(error, correlationId: nil, to: connection) }
+        for message in messages { send(message) }
+        for error in errors { reply(error, correlationId: nil) }
     }
 
-    /// Runs the reader and the writer; returns the server's close request (nil when the client left)
-    /// and the error the client's input ended with, if it ended first.
-    private func serve(
-        _ connection: Connection,
-        inbound: WebSocketInboundStream,
-        outbound: WebSocketOutboundWriter,
-        now: ContinuousClock.Instant
-    ) async -> (CloseRequest?, (any Error)?) {
-        let closeRequest = SendableBox<CloseRequest?>(nil)
-        var protocolError: (any Error)?
-        await withTaskGroup(of: TaskEnd.self) { group in
-            group.addTask {
-                do {
-                    if let request = try await write(connection, to: outbound) {
-                        closeRequest.value = request
-                        return .writerSentClose
-                    }
-                } catch {
-                    connection.logger.debug("Write failed", metadata: ["error": "\(error)"])
-                }
-                return .writerEnded
-            }
-            group.addTask {
-                .readerEnded(failure: await read(connection, from: inbound, now: now))
-            }
-            // After the close frame, wait for the peer's answer (the reader ends); the sweeper
-            // closes the socket outright if it does not come within the grace period.
-            while let end = await group.next() {
-                if case .writerSentClose = end { continue }
-                if case .readerEnded(let failure?) = end, closeRequest.value == nil, !(failure is CancellationError) {
-                    protocolError = failure
-                }
-                group.cancelAll()
-            }
-        }
-        return (closeRequest.value, protocolError)
-    }
-
-    /// Sends the notice and the close frame once the flusher has written every queued frame;
-    /// returns the close it sent, nil if the connection ended without one.
-    private func write(_ connection: Connection, to outbound: WebSocketOutboundWriter) async throws -> CloseRequest? {
-        let metrics = services.metrics
-        while true {
-            switch await connection.nextWriterAction() {
-            case .close(let request):
-                let notice = ServerMessage.disconnectNotice(
-                    DisconnectNotice(
-                        reason: request.reason,
-                        detail: request.detail,
-                        reconnect: request.reconnect,
-                        correlationId: FrameEncoder.newCorrelationId(),
-                        timestamp: FrameEncoder.timestamp()
-                    )
-                )
-                if let frame = try? services.encoder.frame(for: notice) {
-                    metrics.messagesSent.increment()
-                    metrics.bytesSent.increment(by: Int64(frame.bytes.readableBytes))
-                    try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: frame.bytes)))
-                }
-                try await outbound.close(request.code, reason: request.reason.rawValue)
-                return request
-            case .finish:
-                return nil
-            }
-        }
-    }
-
-    /// Applies the inbound rules to each message until the client closes or the task is cancelled.
-    /// Returns the error the inbound stream ended with, nil when the client closed cleanly.
-    private func read(_ connection: Connection, from inbound: WebSocketInboundStream, now start: ContinuousClock.Instant) async -> (any Error)? {
-        let configuration = services.configuration
-        var processor = InboundProcessor(
-            subscriptions: connection.subscriptions,
-            rateLimiter: RateLimiter(
-                rate: configuration.rateLimitTokensPerSecond,
-                burst: configuration.rateLimitBurst,
-                cooldown: configuration.rateLimitCooldown,
-                abuseWindow: configuration.rateLimitAbuseWindow,
-                now: start
-            ),
-            limits: .init(maxMessageBytes: configuration.maxMessageBytes, maxSubscriptions: configuration.maxSubscriptions),
-            forbiddenTopics: grant.forbiddenTopics
-        )
-        var logLimiter = LogLimiter(interval: .seconds(60))
-        do {
-            for try await message in inbound.messages(maxSize: configuration.maxFrameBytes) {
-                let now = ContinuousClock.now
-                connection.recordActivity(at: now)
-                let input: InboundProcessor.Message
-                switch message {
-                case .text(let text): input = .text(ByteBuffer(string: text))
-                case .binary(let buffer): input = .binary(buffer)
-                }
-                services.metrics.messagesReceived.increment()
-                services.metrics.bytesReceived.increment(by: Int64(input.byteCount))
-                for action in processor.process(input, at: now) {
-                    perform(action, on: connection, logLimiter: &logLimiter, now: now)
-                }
-            }
-        } catch {
-            connection.logger.debug("Inbound stream ended with an error", metadata: ["error": "\(error)"])
-            return error
-        }
-        return nil
-    }
-
-    private func perform(_ action: InboundProcessor.Action, on connection: Connection, logLimiter: inout LogLimiter, now: ContinuousClock.Instant) {
+    private func perform(_ action: InboundProcessor.Action, now: ContinuousClock.Instant) {
         switch action {
         case .reply(let reply, let correlationId):
-            self.reply(reply, correlationId: correlationId, to: connection)
+            self.reply(reply, correlationId: correlationId)
         case .setSubscriptions(let subscriptions):
             services.manager.updateSubscriptions(of: connection, to: subscriptions)
         case .answerDataRequest(let dataType, let correlationId):
@@ -256,7 +199,7 @@ struct ConnectionSession {
                     timestamp: FrameEncoder.timestamp()
                 )
             )
-            send(response, to: connection)
+            send(response)
         case .droppedByRateLimit:
             services.metrics.droppedByRateLimit.increment()
         case .disconnectForAbuse:
@@ -275,23 +218,23 @@ struct ConnectionSession {
         }
     }
 
-    private func reply(_ reply: InboundProcessor.Reply, correlationId: String?, to connection: Connection) {
+    private func reply(_ reply: InboundProcessor.Reply, correlationId: String?) {
         do {
-            enqueue(try services.encoder.frame(for: reply, correlationId: correlationId), to: connection)
+            enqueue(try services.encoder.frame(for: reply, correlationId: correlationId))
         } catch {
             connection.logger.error("Cannot serialize a reply", metadata: ["error": "\(error)"])
         }
     }
 
-    private func send(_ message: ServerMessage, to connection: Connection) {
+    private func send(_ message: ServerMessage) {
         do {
-            enqueue(try services.encoder.frame(for: message), to: connection)
+            enqueue(try services.encoder.frame(for: message))
         } catch {
             connection.logger.error("Cannot serialize a frame", metadata: ["type": "\(message.type)", "error": "\(error)"])
         }
     }
 
-    private func enqueue(_ frame: OutboundFrame, to connection: Connection) {
+    private func enqueue(_ frame: OutboundFrame) {
         if case .failed(let failures, let closing) = connection.enqueue(frame) {
             services.manager.recordSendFailure(frame, connection: connection, failures: failures, closing: closing)
         }

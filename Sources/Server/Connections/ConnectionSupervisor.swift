@@ -2,7 +2,7 @@ public import Logging
 import Prometheus
 public import ServiceLifecycle
 
-/// One timer for all connections: idle timeouts, write deadlines and close
+/// One timer for all connections: idle timeouts, pings, write deadlines and close
 /// grace. On graceful shutdown it tells every client `server_shutdown`, closes
 /// with 1001 and waits (bounded) for them to go, before the server stops.
 public struct ConnectionSupervisor: Service {
@@ -28,8 +28,13 @@ public struct ConnectionSupervisor: Service {
     /// Applies the time-based rules to every connection.
     func sweep(now: ContinuousClock.Instant) {
         let configuration = services.configuration
+        let rules = Connection.SweepRules(
+            writeDeadline: configuration.writeDeadline,
+            closeGrace: configuration.closeGrace,
+            pingInterval: configuration.pingInterval
+        )
         for connection in services.manager.allConnections {
-            let result = connection.sweep(now: now, writeDeadline: configuration.writeDeadline, closeGrace: configuration.closeGrace)
+            let result = connection.sweep(now: now, rules: rules)
             if result.closedForIdle {
                 services.metrics.idleDisconnects.increment()
                 connection.logger.info("Closing an idle connection")
@@ -42,6 +47,9 @@ public struct ConnectionSupervisor: Service {
                 services.metrics.tokenExpiredDisconnects.increment()
                 connection.logger.info("Closing a connection whose token expired")
             }
+            if result.closedForPingTimeout {
+                connection.logger.info("Closing a connection that answered no ping")
+            }
             if result.closedForBackpressure {
                 services.metrics.backpressureDisconnects.increment()
             }
@@ -53,8 +61,10 @@ public struct ConnectionSupervisor: Service {
         guard !connections.isEmpty else { return }
         services.logger.info("Shutting down: closing connections", metadata: ["connections": "\(connections.count)"])
         for connection in connections { connection.requestClose(.serverShutdown) }
+        // Cancelled (not a graceful shutdown): no waiting. The sockets are closed either way: they
+        // live in their pipelines, not in the server's tasks, so stopping the server does not end them.
         let deadline = ContinuousClock.now + shutdownDrainTimeout
-        while services.manager.count > 0, ContinuousClock.now < deadline {
+        while services.manager.count > 0, ContinuousClock.now < deadline, !Task.isCancelled {
             sweep(now: .now)
             try? await Task.sleep(for: .milliseconds(20))
         }

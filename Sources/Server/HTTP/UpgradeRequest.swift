@@ -1,6 +1,7 @@
 public import HTTPTypes
 public import Hummingbird
 public import HummingbirdCore
+public import NIOHTTP1
 
 /// What the gateway reads from a WebSocket upgrade request (or a plain GET of a WebSocket path).
 public struct UpgradeRequest: Sendable {
@@ -14,9 +15,15 @@ public struct UpgradeRequest: Sendable {
         self.headers = headers
     }
 
-    public init(_ request: HTTPRequest) {
-        let uri = URI(request.path ?? "/")
-        self.init(path: uri.path, query: uri.queryParameters, headers: request.headerFields)
+    /// The upgrade request as NIO's HTTP/1 decoder read it.
+    public init(_ head: HTTPRequestHead) {
+        let uri = URI(head.uri)
+        var fields = HTTPFields()
+        fields.reserveCapacity(head.headers.count)
+        for (name, value) in head.headers {
+            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+        }
+        self.init(path: uri.path, query: uri.queryParameters, headers: fields)
     }
 
     /// The `access_token` query parameter, if any.

@@ -1,9 +1,9 @@
 import Foundation
 public import HTTPTypes
 import Hummingbird
-public import HummingbirdWebSocket
 public import Logging
 public import NIOCore
+public import NIOHTTP1
 import Prometheus
 
 /// The five HiveOps WebSocket paths. Upgrades are decided here, outside the HTTP router: the
@@ -12,8 +12,6 @@ import Prometheus
 /// refusal happens before the upgrade, with a status the client sees: 403 for an Origin or a topic,
 /// 401 for a credential, 503 past the connection cap, 404 for another path.
 public struct WebSocketController: Sendable {
-    public typealias UpgradeDecision = ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
-
     let services: GatewayServices
     /// One refusal log line per error kind a second: the counters have the totals.
     private let refusalLog = SharedLogLimiter(interval: .seconds(1))
@@ -22,28 +20,22 @@ public struct WebSocketController: Sendable {
         self.services = services
     }
 
-    /// Decides one upgrade request: the echo endpoint (when enabled), a dashboard path, or a refusal.
-    public func shouldUpgrade(_ head: HTTPRequest, channel: any Channel, logger: Logger) async throws -> UpgradeDecision {
+    /// Decides one upgrade request, on the connection's event loop: the echo endpoint (when
+    /// enabled), a dashboard path, or a refusal. Returns the answer's extra headers and the
+    /// connection's role.
+    func upgrade(
+        _ head: HTTPRequestHead,
+        remote: SocketAddress?,
+        logger: Logger
+    ) throws(AccessRefusal) -> (HTTPHeaders, WebSocketConnectionHandler.Role) {
         let request = UpgradeRequest(head)
         if services.configuration.echoEndpoint, request.path == "/" {
-            return .upgrade([:], echo)
+            return ([:], .echo)
         }
-        let endpoint: DashboardEndpoint
-        let grant: AccessGrant
-        do {
-            (endpoint, grant) = try admit(request, logger: logger, remote: channel.remoteAddress)
-        } catch {
-            // hummingbird-websocket answers a refused upgrade with a bare 400: put the real answer in its place.
-            try await RefusedUpgradeResponder.install(error, on: channel)
-            return .dontUpgrade
-        }
-        var headers: HTTPFields = [:]
-        if let selected = grant.selectedProtocol { headers[.secWebSocketProtocol] = selected }
-        let services = services
-        return .upgrade(headers) { inbound, outbound, context in
-            let session = ConnectionSession(services: services, endpoint: endpoint, grant: grant, request: request)
-            try await session.run(inbound: inbound, outbound: outbound, channel: channel, logger: context.logger)
-        }
+        let (endpoint, grant) = try admit(request, logger: logger, remote: remote)
+        var headers = HTTPHeaders()
+        if let selected = grant.selectedProtocol { headers.add(name: "Sec-WebSocket-Protocol", value: selected) }
+        return (headers, .dashboard(endpoint, grant, request))
     }
 
     /// A plain GET of a WebSocket path runs the same checks, so a browser whose handshake failed can
@@ -102,18 +94,5 @@ public struct WebSocketController: Sendable {
                 "remote": "\(remote?.description ?? "unknown")",
             ]
         )
-    }
-
-    /// The conformance echo endpoint: every message back as it came.
-    private var echo: WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context> {
-        let maxFrameBytes = services.configuration.maxFrameBytes
-        return { inbound, outbound, _ in
-            for try await message in inbound.messages(maxSize: maxFrameBytes) {
-                switch message {
-                case .text(let text): try await outbound.write(.text(text))
-                case .binary(let buffer): try await outbound.write(.binary(buffer))
-                }
-            }
-        }
     }
 }
