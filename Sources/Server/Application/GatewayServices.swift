@@ -2,8 +2,9 @@ import Foundation
 public import GeneratedMessages
 public import Logging
 
-/// The parts every route and connection share.
-public struct GatewayServices: Sendable {
+/// The parts every route and connection share. A class: each connection keeps one reference,
+/// not its own copy of the configuration.
+public final class GatewayServices: Sendable {
     public let configuration: GatewayConfiguration
     public let metrics: GatewayMetrics
     public let manager: ConnectionManager

@@ -89,7 +89,8 @@ public final class Connection: Sendable {
     /// Whose credential opened it (a JWT's `sub`); nil without one.
     public let subject: String?
     public let openedAt: Date
-    public let logger: Logger
+    /// The server's logger, shared; `logger` adds this connection's metadata when something is logged.
+    private let baseLogger: Logger
     private let state: Mutex<State>
 
     public init(
@@ -108,7 +109,7 @@ public final class Connection: Sendable {
         self.endpoint = endpoint
         self.subject = subject
         self.openedAt = Date()
-        self.logger = logger
+        self.baseLogger = logger
         self.state = Mutex(
             State(
                 queue: queue,
@@ -119,6 +120,15 @@ public final class Connection: Sendable {
                 lastPingAt: now
             )
         )
+    }
+
+    /// Built when a line is logged (rarely): a copy with metadata kept per connection would cost
+    /// about 700 bytes of each connection's memory.
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "connection_id"] = "\(id)"
+        logger[metadataKey: "endpoint"] = "\(endpoint.rawValue)"
+        return logger
     }
 
     public var subscriptions: Set<Subscription> {

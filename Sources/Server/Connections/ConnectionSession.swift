@@ -56,9 +56,6 @@ final class ConnectionSession {
             }
         }
 
-        var logger = logger
-        logger[metadataKey: "connection_id"] = "\(connectionId)"
-        logger[metadataKey: "endpoint"] = "\(endpoint.rawValue)"
         let now = ContinuousClock.now
         connection = Connection(
             id: connectionId,
@@ -90,10 +87,12 @@ final class ConnectionSession {
         )
         if let replaced = services.manager.register(connection) {
             replaced.requestClose(.replaced)
-            logger.info("Connection id reused: the previous connection is replaced")
+            connection.logger.info("Connection id reused: the previous connection is replaced")
         }
         services.metrics.connectionsOpened.increment()
-        logger.info("WebSocket opened", metadata: ["remote": "\(remote?.description ?? "unknown")"])
+        if services.logger.logLevel <= .info {
+            connection.logger.info("WebSocket opened", metadata: ["remote": "\(remote?.description ?? "unknown")"])
+        }
         greet(errors: greetingErrors)
     }
 
@@ -115,6 +114,7 @@ final class ConnectionSession {
         connection.markFinished()
         services.manager.unregister(connection)
         services.metrics.disconnections.increment()
+        guard services.logger.logLevel <= .info else { return }
         connection.logger.info(
             "WebSocket closed",
             metadata: [

@@ -1,17 +1,17 @@
 public import NIOCore
 
-/// One serialized frame on its way to one connection. The bytes are shared:
-/// a broadcast's buffer is the same storage for every recipient, and so is its
-/// WebSocket framing, encoded once here rather than once per recipient.
-public struct OutboundFrame: Sendable {
+/// One serialized frame on its way to its recipients. One object per broadcast, shared: every
+/// recipient's queue holds a reference (one retain, eight bytes a slot), and its bytes and
+/// WebSocket framing are encoded once here rather than once per recipient.
+public final class OutboundFrame: Sendable {
     /// The JSON text (a slice of `wire`).
     public let bytes: ByteBuffer
     /// The whole unmasked text frame as it goes on the wire: header, then the JSON.
     public let wire: ByteBuffer
     /// For logs and metrics: the frame's `type`, topic and correlation id.
-    public var type: String
-    public var subscription: String?
-    public var correlationId: String
+    public let type: String
+    public let subscription: String?
+    public let correlationId: String
 
     public init(bytes: ByteBuffer, type: String, subscription: String? = nil, correlationId: String) {
         var wire = ByteBuffer()
@@ -56,7 +56,9 @@ public struct OutboundQueue: Sendable {
     public let failureThreshold: Int
     public private(set) var bytes = 0
     public private(set) var consecutiveFailures = 0
-    private var frames = CircularBuffer<OutboundFrame>()
+    /// Small until needed: most connections hold a frame or two at a time.
+    private var frames = CircularBuffer<OutboundFrame>(initialCapacity: Self.idleCapacity)
+    private static let idleCapacity = 4
 
     public init(maxBytes: Int, maxFrames: Int, failureThreshold: Int) {
         self.maxBytes = maxBytes
@@ -93,13 +95,15 @@ public struct OutboundQueue: Sendable {
             batchBytes += next.bytes.readableBytes
             bytes -= next.bytes.readableBytes
         }
+        // A burst grew the ring: give the memory back once it is drained.
+        if frames.isEmpty, frames.capacity > 64 { frames = CircularBuffer(initialCapacity: Self.idleCapacity) }
         return batch
     }
 
     /// Empties the queue, returning how many frames were dropped.
     public mutating func removeAll() -> Int {
         let dropped = frames.count
-        frames.removeAll(keepingCapacity: false)
+        frames = CircularBuffer(initialCapacity: Self.idleCapacity)
         bytes = 0
         return dropped
     }

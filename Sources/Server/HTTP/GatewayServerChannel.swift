@@ -45,6 +45,9 @@ struct GatewayServerChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            // NIO keeps each channel's receive buffer for its next read: start small (an upgrade
+            // request and small client messages), it grows when reads fill it.
+            try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
             // What the upgrade decided, from `shouldUpgrade` to the pipeline's next step; both run on the channel's loop.
             let decision = NIOLoopBoundBox<Decision>(.none, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
@@ -135,6 +138,8 @@ struct GatewayServerChannel: ServerChildChannel, HTTPChannelHandler {
             logger.trace("Cannot write a refusal", metadata: ["error": "\(error)"])
         }
     }
+
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
 
     private enum Decision {
         case none

@@ -30,7 +30,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     /// Flush steps in a row before the loop gets a turn for other channels.
     static let writesPerTurn = 4
 
-    private let role: Role
+    /// The role until the session is opened: the upgrade request is not kept past it.
+    private var pendingRole: Role?
+    private let isEcho: Bool
     private let services: GatewayServices
     private let logger: Logger
     private var assembler: WebSocketMessageAssembler
@@ -43,7 +45,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     private var protocolError: WebSocketErrorCode?
 
     init(role: Role, services: GatewayServices, logger: Logger) {
-        self.role = role
+        self.pendingRole = role
+        if case .echo = role { isEcho = true } else { isEcho = false }
         self.services = services
         self.logger = logger
         self.assembler = WebSocketMessageAssembler(maxMessageBytes: services.configuration.maxFrameBytes)
@@ -52,7 +55,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         framedWriter = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
-        guard case .dashboard(let endpoint, let grant, let request) = role else { return }
+        guard case .dashboard(let endpoint, let grant, let request) = pendingRole else { return }
+        pendingRole = nil
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let channel = context.channel
@@ -88,9 +92,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         session?.connection.recordPeerAlive()
         switch assembler.receive(frame) {
         case .text(let buffer):
-            deliver(.text(buffer), opcode: .text, context: context)
+            deliver(.text(buffer), context: context)
         case .binary(let buffer):
-            deliver(.binary(buffer), opcode: .binary, context: context)
+            deliver(.binary(buffer), context: context)
         case .ping(let data):
             guard case .open = handshake else { return }
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: data)), promise: nil)
@@ -113,14 +117,15 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         }
     }
 
-    private func deliver(_ message: InboundProcessor.Message, opcode: WebSocketOpcode, context: ChannelHandlerContext) {
+    private func deliver(_ message: InboundProcessor.Message, context: ChannelHandlerContext) {
         // After our close frame only the peer's close matters (RFC 6455 §5.5.1).
         guard case .open = handshake else { return }
-        switch (role, message) {
-        case (.echo, .text(let data)), (.echo, .binary(let data)):
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: opcode, data: data)), promise: nil)
-        case (.dashboard, _):
-            session?.receive(message, now: .now)
+        if let session {
+            session.receive(message, now: .now)
+        } else if isEcho, case .text(let data) = message {
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: data)), promise: nil)
+        } else if isEcho, case .binary(let data) = message {
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .binary, data: data)), promise: nil)
         }
     }
 
