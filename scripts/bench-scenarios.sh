@@ -20,6 +20,10 @@ echo "## 1. Fan-out, 10,000 connections"
 bench --connections 10000 --rate 0 --duration 20 --payload-bytes 256
 echo "## 2. Steady state, 10,000 connections, 5 events/s (50,000 frames/s)"
 bench --connections 10000 --rate 5 --duration 20 --payload-bytes 256
+echo "## 2b. 50,000 frames/s with fewer connections per event: 5,000 x 10/s, 2,000 x 25/s, 1,000 x 50/s"
+bench --connections 5000 --rate 10 --duration 20 --payload-bytes 256
+bench --connections 2000 --rate 25 --duration 20 --payload-bytes 256
+bench --connections 1000 --rate 50 --duration 20 --payload-bytes 256
 echo "## 3. Idle connections: memory per connection"
 bench --connections "${IDLE_CONNECTIONS:-20000}" --idle-only
 echo "## 4. Mixed: 5,000 connections, 2% stalled readers, 10 events/s of 4 KiB"

@@ -41,6 +41,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     /// The frame encoder's context: broadcasts are framed once, so their bytes go in below the encoder.
     private var framedWriter: ChannelHandlerContext?
     private var handshake = CloseHandshake.open
+    /// The channel's writability, kept from its change events: cheaper than asking the channel each step.
+    private var writable = true
     /// The close code a protocol violation of the peer's was answered with.
     private var protocolError: WebSocketErrorCode?
 
@@ -54,6 +56,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        writable = context.channel.isWritable
         framedWriter = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         guard case .dashboard(let endpoint, let grant, let request) = pendingRole else { return }
         pendingRole = nil
@@ -159,7 +162,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if let connection = session?.connection, connection.writabilityChanged(writable: context.channel.isWritable, now: .now) {
+        writable = context.channel.isWritable
+        if let connection = session?.connection, connection.writabilityChanged(writable: writable, now: .now) {
             flush()
         }
         context.fireChannelWritabilityChanged()
@@ -172,7 +176,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         guard let context, let framedWriter, let session else { return }
         let connection = session.connection
         for _ in 0..<Self.writesPerTurn {
-            switch connection.nextFlush(writable: context.channel.isWritable, now: .now) {
+            switch connection.nextFlush(writable: writable, now: .now) {
             case .ping:
                 guard case .open = handshake else { continue }
                 context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer())), promise: nil)
