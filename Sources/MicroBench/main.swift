@@ -144,7 +144,7 @@ for recipients in [1_000, 10_000] {
             idleTimeout: .seconds(600),
             now: .now,
             logger: logger,
-            hooks: Connection.SocketHooks(scheduleFlush: {}, forceClose: {})
+            hooks: Connection.SocketHooks(eventLoop: nil, flushOnLoop: {}, forceClose: {})
         )
     }
     for connection in connections { _ = manager.register(connection) }

@@ -2,6 +2,7 @@ import GeneratedMessages
 import HiveOpsGateway
 import Logging
 import NIOCore
+import NIOEmbedded
 import NIOWebSocket
 import Synchronization
 import TestSupport
@@ -25,7 +26,7 @@ import Testing
             idleTimeout: idle,
             now: start,
             logger: Logger(label: "test"),
-            hooks: Connection.SocketHooks(scheduleFlush: { flushes.increment() }, forceClose: { forceClosed.set() })
+            hooks: Connection.SocketHooks(eventLoop: nil, flushOnLoop: { flushes.increment() }, forceClose: { forceClosed.set() })
         )
     }
 
@@ -173,5 +174,51 @@ import Testing
         connection.forceClose()
         #expect(!flag.isSet, "the hooks were dropped")
         #expect(flushes.count == 0)
+    }
+}
+
+/// A broadcast's flushes go to each event loop in one task.
+@Suite struct FlushBatchTests {
+    @Test func aBroadcastFlushesEveryRecipientFromOneTaskPerLoop() throws {
+        let loop = EmbeddedEventLoop()
+        let flushes = SendableCounter()
+        let connections = (0..<3).map { index in
+            Connection(
+                id: "c-\(index)",
+                endpoint: .system,
+                subscriptions: [.system],
+                queue: OutboundQueue(maxBytes: 1 << 20, maxFrames: 10, failureThreshold: 5),
+                idleTimeout: .seconds(600),
+                now: .now,
+                logger: Logger(label: "test"),
+                hooks: Connection.SocketHooks(eventLoop: loop, flushOnLoop: { flushes.increment() }, forceClose: {})
+            )
+        }
+        let frame = OutboundFrame(bytes: ByteBuffer(string: "{}"), type: "system_update", correlationId: "x")
+        var batch = FlushBatch()
+        for connection in connections {
+            #expect(connection.enqueue(frame, now: .now, flushes: &batch) == .enqueued)
+        }
+        // A second frame before the flush ran needs no second flush.
+        #expect(connections[0].enqueue(frame, now: .now, flushes: &batch) == .enqueued)
+        loop.run()
+        #expect(flushes.count == 0, "nothing runs before the batch is submitted")
+        batch.submit()
+        loop.run()
+        #expect(flushes.count == 3)
+    }
+}
+
+extension ConnectionStateTests {
+    @Test func aCloseAnsweredOutsideTheFlusherIsBoundedByTheGrace() {
+        let flag = SendableFlag()
+        let connection = makeConnection(forceClosed: flag)
+        _ = connection.enqueue(frame(), now: start)
+        connection.markCloseSent(now: start)
+        #expect(connection.enqueue(frame(), now: start) == .notOpen)
+        #expect(connection.queuedBytes == 0)
+        #expect(connection.sweep(now: start + .seconds(1), rules: rules).forcedClose == false)
+        #expect(connection.sweep(now: start + .seconds(2), rules: rules).forcedClose)
+        #expect(flag.isSet)
     }
 }

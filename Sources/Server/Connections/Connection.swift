@@ -1,6 +1,7 @@
 public import Foundation
 public import GeneratedMessages
 public import Logging
+public import NIOCore
 import Synchronization
 
 /// One client connection as the rest of the gateway sees it: an id, its
@@ -43,14 +44,22 @@ public final class Connection: Sendable {
     /// How the connection reaches its socket: set by its channel handler, dropped when it finishes
     /// (which also breaks the cycle connection → hooks → handler → connection).
     public struct SocketHooks: Sendable {
-        /// Asks for `nextFlush` to be called on the channel's event loop.
-        public var scheduleFlush: @Sendable () -> Void
+        /// The channel's event loop; nil runs `flushOnLoop` in place (tests, micro-benchmarks).
+        public var eventLoop: (any EventLoop)?
+        /// Calls `nextFlush` until it is done; runs on `eventLoop`.
+        public var flushOnLoop: @Sendable () -> Void
         /// Closes the socket without a handshake: the last resort for a peer that stopped reading.
         public var forceClose: @Sendable () -> Void
 
-        public init(scheduleFlush: @escaping @Sendable () -> Void, forceClose: @escaping @Sendable () -> Void) {
-            self.scheduleFlush = scheduleFlush
+        public init(eventLoop: (any EventLoop)?, flushOnLoop: @escaping @Sendable () -> Void, forceClose: @escaping @Sendable () -> Void) {
+            self.eventLoop = eventLoop
+            self.flushOnLoop = flushOnLoop
             self.forceClose = forceClose
+        }
+
+        func scheduleFlush() {
+            guard let eventLoop else { return flushOnLoop() }
+            eventLoop.execute(flushOnLoop)
         }
     }
 
@@ -72,11 +81,11 @@ public final class Connection: Sendable {
         var awaitingPeer = false
         var pingDue = false
 
-        /// Marks a flush pending; returns the hook to call when none was.
-        mutating func requestFlush() -> (@Sendable () -> Void)? {
+        /// Marks a flush pending; returns the hooks to schedule it with when none was.
+        mutating func requestFlush() -> SocketHooks? {
             guard !flushPending, let hooks else { return nil }
             flushPending = true
-            return hooks.scheduleFlush
+            return hooks
         }
     }
 
@@ -151,7 +160,21 @@ public final class Connection: Sendable {
 
     /// Queues a frame without waiting; a full queue is a send failure.
     public func enqueue(_ frame: OutboundFrame, now: ContinuousClock.Instant = .now) -> EnqueueOutcome {
-        let (outcome, flush) = state.withLock { state -> (EnqueueOutcome, (@Sendable () -> Void)?) in
+        let (outcome, flush) = enqueueDeferringFlush(frame, now: now)
+        flush?.scheduleFlush()
+        return outcome
+    }
+
+    /// Queues a frame into a broadcast's batch: the flush it needs joins `flushes`, which the
+    /// caller submits once for all recipients (one event-loop task per loop, not per connection).
+    public func enqueue(_ frame: OutboundFrame, now: ContinuousClock.Instant, flushes: inout FlushBatch) -> EnqueueOutcome {
+        let (outcome, flush) = enqueueDeferringFlush(frame, now: now)
+        if let flush { flushes.add(flush) }
+        return outcome
+    }
+
+    private func enqueueDeferringFlush(_ frame: OutboundFrame, now: ContinuousClock.Instant) -> (EnqueueOutcome, SocketHooks?) {
+        state.withLock { state -> (EnqueueOutcome, SocketHooks?) in
             guard case .open = state.phase else { return (.notOpen, nil) }
             switch state.queue.enqueue(frame) {
             case .enqueued:
@@ -163,20 +186,18 @@ public final class Connection: Sendable {
                 return (.failed(consecutiveFailures: failures, closing: true), state.requestFlush())
             }
         }
-        flush?()
-        return outcome
     }
 
     /// Asks for a notice and a close. The first request wins; returns whether this one did.
     @discardableResult
     public func requestClose(_ request: CloseRequest, now: ContinuousClock.Instant = .now) -> Bool {
-        let (accepted, flush) = state.withLock { state -> (Bool, (@Sendable () -> Void)?) in
+        let (accepted, flush) = state.withLock { state -> (Bool, SocketHooks?) in
             guard case .open = state.phase else { return (false, nil) }
             state.phase = .closing(request, since: now)
             if request.dropsPendingFrames { _ = state.queue.removeAll() }
             return (true, state.requestFlush())
         }
-        flush?()
+        flush?.scheduleFlush()
         return accepted
     }
 
@@ -237,6 +258,21 @@ public final class Connection: Sendable {
         }
     }
 
+    /// A close frame went out outside the flusher (an answer to the peer's close, or to a protocol
+    /// violation): the connection takes no more frames, and the sweep closes the socket if the
+    /// frame is not out within the close grace.
+    public func markCloseSent(now: ContinuousClock.Instant) {
+        state.withLock { state in
+            switch state.phase {
+            case .open, .closing:
+                state.phase = .closeSent(since: now)
+                _ = state.queue.removeAll()
+            case .closeSent, .finished:
+                break
+            }
+        }
+    }
+
     /// Marks the connection finished, whatever its phase: it takes no more frames and lets go of its socket.
     public func markFinished() {
         state.withLock { state in
@@ -292,7 +328,7 @@ public final class Connection: Sendable {
     /// Applies the time-based rules: idle timeout, credential expiry, write deadline, pings, close grace.
     public func sweep(now: ContinuousClock.Instant, rules: SweepRules) -> SweepResult {
         var result = SweepResult()
-        let (flush, forceClose) = state.withLock { state -> ((@Sendable () -> Void)?, (@Sendable () -> Void)?) in
+        let (flush, forceClose) = state.withLock { state -> (SocketHooks?, (@Sendable () -> Void)?) in
             switch state.phase {
             case .open:
                 if let stalled = state.writeStalledSince, !state.writeDeadlineCounted, stalled.duration(to: now) >= rules.writeDeadline {
@@ -332,7 +368,7 @@ public final class Connection: Sendable {
                 return (nil, nil)
             }
         }
-        flush?()
+        flush?.scheduleFlush()
         forceClose?()
         return result
     }

@@ -90,8 +90,9 @@ public final class ConnectionManager: Sendable {
             return built
         }
         var delivered = 0
+        var flushes = FlushBatch()
         for connection in recipients {
-            switch connection.enqueue(frame, now: started) {
+            switch connection.enqueue(frame, now: started, flushes: &flushes) {
             case .enqueued:
                 delivered += 1
             case .failed(let failures, let closing):
@@ -100,6 +101,7 @@ public final class ConnectionManager: Sendable {
                 break
             }
         }
+        flushes.submit()
         metrics.lastBroadcastFanout.set(Double(delivered))
         metrics.broadcastDuration.record(started.duration(to: .now))
         return delivered

@@ -71,7 +71,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             remote: channel.remoteAddress,
             logger: logger,
             hooks: Connection.SocketHooks(
-                scheduleFlush: { eventLoop.execute { handler.value.flush() } },
+                eventLoop: eventLoop,
+                flushOnLoop: { handler.value.flush() },
                 forceClose: { channel.close(mode: .all, promise: nil) }
             )
         )
@@ -137,6 +138,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             // NIO's protocol error handler in front of this one has sent the close frame and closes the socket.
             protocolError = error == .invalidFrameLength ? .messageTooLarge : .protocolError
             handshake = .closing
+            session?.connection.markCloseSent(now: .now)
         } else {
             logger.debug("Connection error", metadata: ["error": "\(error)"])
             shutdown(context: context)
@@ -217,6 +219,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     /// Answers the peer's close (or a violation) and closes the socket once the frame is out.
     private func sendCloseThenShutdown(_ code: WebSocketErrorCode, context: ChannelHandlerContext) {
         handshake = .closing
+        // A peer that does not read would hold the frame, and the socket, for good: the sweep's grace ends it.
+        session?.connection.markCloseSent(now: .now)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(Self.closeFrame(code, reason: nil))).whenComplete { _ in
             channel.close(promise: nil)
