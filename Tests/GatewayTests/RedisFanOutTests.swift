@@ -148,6 +148,48 @@ import Testing
         }
     }
 
+    /// Redis stalls (DEBUG SLEEP) with the REST broadcast's PUBLISH in its socket: the reply times
+    /// out, the gateway delivers locally, then Redis wakes and executes the PUBLISH. The copy that
+    /// comes back through the listener must not reach the client a second time.
+    @Test func aPublishWhoseReplyTimedOutIsDeliveredOnce() async throws {
+        let redis = try await RedisServer(extraArguments: ["--enable-debug-command", "yes"])
+        var configuration = Self.configuration(redis)
+        configuration.redisTimeout = .milliseconds(300)
+        configuration.redisPingInterval = .seconds(60)
+        try await TestGateway.with(configuration) { gateway in
+            _ = try await Self.waitUntilSubscribed(gateway)
+            let (client, _) = try await gateway.connectAndGreet(.agents)
+            // Warm the publisher connection, so that the PUBLISH below is written before Redis sleeps.
+            _ = try await gateway.request(
+                "POST",
+                "/api/dashboard/websocket/broadcast?subscription=agents&message_type=agent_update",
+                body: #"{"n":0}"#
+            )
+            guard case .update = try await client.receiveMessage() else { throw TestFailure("warm-up update") }
+
+            let sleeper = try await redis.connect()
+            defer { sleeper.close() }
+            async let slept = sleeper.command(["DEBUG", "SLEEP", "1.5"], timeout: .seconds(5))
+            try await Task.sleep(for: .milliseconds(100))
+            let local = try await gateway.request(
+                "POST",
+                "/api/dashboard/websocket/broadcast?subscription=agents&message_type=agent_update",
+                body: #"{"n":1}"#,
+                headers: ["X-Correlation-ID": "once-1"]
+            )
+            #expect(try local.json()["clients_reached"] == 1, "the reply timed out: delivered on this node")
+            _ = try await slept
+            // Redis has executed the PUBLISH by now; a marker published after it arrives after its copy.
+            _ = try await redis.publish("hiveops:ws:broadcast", #"{"subscription":"agents","type":"agent_update","data":{"n":2}}"#)
+            var seen: [JSONValue] = []
+            while seen.last != 2 {
+                guard case .update(let update) = try await client.receiveMessage(timeout: .seconds(5)) else { throw TestFailure("update") }
+                seen.append(update.data["n"] ?? .null)
+            }
+            #expect(seen == [1, 2], "the event once, then the marker")
+        }
+    }
+
     @Test func sigkillThenRestartRecoversWithinTheBackoffCap() async throws {
         let redis = try await RedisServer()
         try await TestGateway.with(Self.configuration(redis)) { gateway in

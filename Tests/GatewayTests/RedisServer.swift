@@ -12,8 +12,12 @@ final class RedisServer: @unchecked Sendable {
     let port: Int
     private var process: Process?
 
-    init() async throws {
+    /// Extra `redis-server` arguments (`--enable-debug-command yes` for `DEBUG SLEEP`).
+    private let extraArguments: [String]
+
+    init(extraArguments: [String] = []) async throws {
         port = try Self.freePort()
+        self.extraArguments = extraArguments
         try await start()
     }
 
@@ -32,7 +36,7 @@ final class RedisServer: @unchecked Sendable {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]
+        process.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -38,6 +38,8 @@ public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     private let logger: Logger
     private let status = Mutex(Status())
     private let publisher = Mutex<RedisConnection?>(nil)
+    /// Broadcasts delivered here after a failed PUBLISH that Redis may still have executed.
+    private let fallbacks: Mutex<FallbackDeliveries>
     private let random: @Sendable () -> Double
 
     public init(
@@ -56,6 +58,8 @@ public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         logger[metadataKey: "redis"] = "\(settings.url)"
         self.logger = logger
         self.random = random
+        // A PUBLISH held up in Redis comes back within a few timeouts, or not at all.
+        self.fallbacks = Mutex(FallbackDeliveries(window: settings.timeout * 10))
     }
 
     public var description: String { "RedisEventBus(\(settings.url))" }
@@ -75,6 +79,9 @@ public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
             if let used {
                 used.close()
                 publisher.withLock { if $0 === used { $0 = nil } }
+                // The PUBLISH may have been sent and executed, only its reply lost: if its copy
+                // comes back through the listener, it is not delivered a second time.
+                if let id = event.correlationId { fallbacks.withLock { $0.record(id, at: .now) } }
             }
             logger.warning("Redis publish failed: delivering on this node only", metadata: ["error": "\(error)"])
             return router.deliver(event)
@@ -191,7 +198,12 @@ public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
             return
         }
         switch RedisChannels.translate(channel: channel, pattern: pattern, payload: bytes, isConnected: { self.manager.connection(id: $0) != nil }) {
-        case .deliver(let event): router.deliver(event)
+        case .deliver(let event):
+            if channel == RedisChannels.broadcast, let id = event.correlationId, fallbacks.withLock({ $0.consume(id, at: .now) }) {
+                logger.notice("Skipped a broadcast already delivered on this node after its PUBLISH failed", metadata: ["correlation_id": "\(id)"])
+                return
+            }
+            router.deliver(event)
         case .skip: break
         case .invalid(let reason): invalid(channel: channel, reason: reason)
         }
@@ -251,7 +263,13 @@ final class ListenerWatchdog: Sendable {
 
     var wasSubscribed: Bool { state.withLock { $0.subscribed } }
 
-    func subscribed() { state.withLock { $0.subscribed = true } }
+    /// The confirmations just proved the connection alive: the first ping comes an interval later.
+    func subscribed(now: ContinuousClock.Instant = .now) {
+        state.withLock {
+            $0.subscribed = true
+            $0.lastPingAt = now
+        }
+    }
     func ponged() { state.withLock { $0.pingSentAt = nil } }
 
     /// Whether the outstanding ping is past its deadline with nothing at all read since it was sent.
