@@ -144,7 +144,7 @@ import Testing
         let resolution = SubscriptionRules.resolve(["b", "agents", "a", "b", "project_index"])
         #expect(resolution.valid == [.agents, .projectIndex])
         #expect(resolution.invalid == ["a", "b"])
-        #expect(SubscriptionRules.invalidSubscriptionsMessage(resolution.invalid) == "Invalid subscription(s): a, b")
+        #expect(ErrorText.invalidSubscriptions(resolution.invalid) == "Invalid subscription(s): a, b")
     }
 
     @Test func queryNames() {

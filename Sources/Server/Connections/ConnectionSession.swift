@@ -50,7 +50,7 @@ final class ConnectionSession {
                 subscriptions = resolution.valid.filter(grant.permits)
                 if !resolution.invalid.isEmpty {
                     greetingErrors.append(
-                        .error(message: SubscriptionRules.invalidSubscriptionsMessage(resolution.invalid), code: .invalidSubscription)
+                        .error(message: ErrorText.invalidSubscriptions(resolution.invalid), code: .invalidSubscription)
                     )
                 }
             }

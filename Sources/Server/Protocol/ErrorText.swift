@@ -10,6 +10,9 @@ public enum ErrorText {
     public static func unknownMessageType(_ type: String) -> String { "Unknown message type: \(type)" }
     public static func unknownDataType(_ type: String) -> String { "Unknown data type: \(type)" }
     /// Topics the connection's roles may not subscribe to (sorted, `, `-joined, like invalid subscriptions).
-    public static func forbiddenSubscriptions(_ names: [String]) -> String { "Forbidden subscription(s): " + names.joined(separator: ", ") }
+    public static func forbiddenSubscriptions(_ names: [String]) -> String { subscriptions("Forbidden", names) }
+    /// The HiveOps error text for unknown names: `Invalid subscription(s): a, b`.
+    public static func invalidSubscriptions(_ names: [String]) -> String { subscriptions("Invalid", names) }
+    private static func subscriptions(_ kind: String, _ names: [String]) -> String { "\(kind) subscription(s): " + names.joined(separator: ", ") }
     public static func invalidFields(of type: String) -> String { "Invalid \(type) message: missing or mistyped fields" }
 }

@@ -136,7 +136,7 @@ public struct InboundProcessor: Sendable {
         if !resolution.invalid.isEmpty {
             actions.append(
                 .reply(
-                    .error(message: SubscriptionRules.invalidSubscriptionsMessage(resolution.invalid), code: .invalidSubscription),
+                    .error(message: ErrorText.invalidSubscriptions(resolution.invalid), code: .invalidSubscription),
                     correlationId: correlationId
                 )
             )

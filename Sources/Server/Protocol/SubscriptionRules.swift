@@ -23,11 +23,6 @@ public enum SubscriptionRules {
         return Resolution(valid: valid, invalid: invalid.sorted())
     }
 
-    /// The HiveOps error text for unknown names: `Invalid subscription(s): a, b`.
-    public static func invalidSubscriptionsMessage(_ invalid: [String]) -> String {
-        "Invalid subscription(s): " + invalid.joined(separator: ", ")
-    }
-
     /// Topics in wire order: sorted by name, as `connection_established` and `subscription_updated` list them.
     public static func sorted(_ subscriptions: Set<Subscription>) -> [Subscription] {
         subscriptions.sorted { $0.rawValue < $1.rawValue }
