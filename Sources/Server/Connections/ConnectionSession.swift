@@ -20,13 +20,13 @@ final class ConnectionSession {
     /// Opens the connection: registers it (replacing one with the same id) and queues the greeting.
     init(
         services: GatewayServices,
-        endpoint: DashboardEndpoint,
-        grant: AccessGrant,
+        admission: WebSocketController.Admission,
         request: UpgradeRequest,
         remote: SocketAddress?,
         logger: Logger,
         hooks: Connection.SocketHooks
     ) {
+        let (endpoint, grant) = (admission.endpoint, admission.grant)
         self.services = services
         self.endpoint = endpoint
         self.grant = grant
@@ -41,12 +41,10 @@ final class ConnectionSession {
         var greetingErrors: [InboundProcessor.Reply] = []
         // Topics the credential forbids are left out of an endpoint's defaults; asking for them was refused (403).
         var subscriptions = endpoint.defaultSubscriptions.filter(grant.permits)
-        if endpoint.isDashboard, let requested = query["subscriptions"] {
-            let names = SubscriptionRules.names(fromQuery: String(requested))
+        if let (names, resolution) = admission.requested {
             if names.count > configuration.maxSubscriptions {
                 greetingErrors.append(.error(message: ErrorText.tooManySubscriptions, code: .tooManySubscriptions))
             } else if !names.isEmpty {
-                let resolution = SubscriptionRules.resolve(names)
                 subscriptions = resolution.valid.filter(grant.permits)
                 if !resolution.invalid.isEmpty {
                     greetingErrors.append(

@@ -32,10 +32,10 @@ public struct WebSocketController: Sendable {
         if services.configuration.echoEndpoint, request.path == "/" {
             return ([:], .echo)
         }
-        let (endpoint, grant) = try admit(request, logger: logger, remote: remote)
+        let admission = try admit(request, logger: logger, remote: remote)
         var headers = HTTPHeaders()
-        if let selected = grant.selectedProtocol { headers.add(name: "Sec-WebSocket-Protocol", value: selected) }
-        return (headers, .dashboard(endpoint, grant, request))
+        if let selected = admission.grant.selectedProtocol { headers.add(name: "Sec-WebSocket-Protocol", value: selected) }
+        return (headers, .dashboard(admission, request))
     }
 
     /// A plain GET of a WebSocket path runs the same checks, so a browser whose handshake failed can
@@ -57,18 +57,31 @@ public struct WebSocketController: Sendable {
 
     /// Path, Origin, credential, requested topics, then capacity; a refusal is counted and logged
     /// without the credential.
-    private func admit(_ request: UpgradeRequest, logger: Logger, remote: SocketAddress?) throws(AccessRefusal) -> (DashboardEndpoint, AccessGrant) {
+    /// What an admitted upgrade carries to its session: the topics asked for in `?subscriptions=`
+    /// are resolved once, here.
+    struct Admission {
+        var endpoint: DashboardEndpoint
+        var grant: AccessGrant
+        /// The names in `?subscriptions=` (dashboard only) and what they resolve to.
+        var requested: (names: [String], resolution: SubscriptionRules.Resolution)?
+    }
+
+    private func admit(_ request: UpgradeRequest, logger: Logger, remote: SocketAddress?) throws(AccessRefusal) -> Admission {
         do throws(AccessRefusal) {
             guard let endpoint = DashboardEndpoint(path: request.path) else { throw AccessRefusal.notFound(request.path) }
             let credential = UpgradeCredential(headers: request.headers, queryToken: request.queryToken)
             let grant = try services.access.admitUpgrade(origin: request.headers[.origin], credential: credential, now: Date()).get()
-            if endpoint.isDashboard, let requested = request.query["subscriptions"] {
-                let forbidden = SubscriptionRules.resolve(SubscriptionRules.names(fromQuery: String(requested))).valid.filter { !grant.permits($0) }
+            var admission = Admission(endpoint: endpoint, grant: grant)
+            if endpoint.isDashboard, let query = request.query["subscriptions"] {
+                let names = SubscriptionRules.names(fromQuery: String(query))
+                let resolution = SubscriptionRules.resolve(names)
+                let forbidden = resolution.valid.filter { !grant.permits($0) }
                 if !forbidden.isEmpty { throw AccessRefusal.forbiddenTopics(SubscriptionRules.sorted(forbidden).map(\.rawValue)) }
+                admission.requested = (names, resolution)
             }
             let maxConnections = services.configuration.effectiveMaxConnections
             guard services.manager.count < maxConnections else { throw AccessRefusal.tooManyConnections(limit: maxConnections) }
-            return (endpoint, grant)
+            return admission
         } catch {
             record(error, path: request.path, logger: logger, remote: remote)
             throw error

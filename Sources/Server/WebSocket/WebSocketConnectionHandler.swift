@@ -15,7 +15,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     enum Role {
         /// The conformance endpoint: every message back as it came.
         case echo
-        case dashboard(DashboardEndpoint, AccessGrant, UpgradeRequest)
+        case dashboard(WebSocketController.Admission, UpgradeRequest)
     }
 
     /// The close handshake as this side sees it.
@@ -58,15 +58,14 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         self.context = context
         writable = context.channel.isWritable
         framedWriter = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
-        guard case .dashboard(let endpoint, let grant, let request) = pendingRole else { return }
+        guard case .dashboard(let admission, let request) = pendingRole else { return }
         pendingRole = nil
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let channel = context.channel
         session = ConnectionSession(
             services: services,
-            endpoint: endpoint,
-            grant: grant,
+            admission: admission,
             request: request,
             remote: channel.remoteAddress,
             logger: logger,
