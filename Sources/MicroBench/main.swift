@@ -44,6 +44,21 @@ let decoder = JSONDecoder()
 let encoder = JSONEncoder()
 
 // Decode and encode of each generated frame type, from the fixtures.
+/// Times decoding `data` as `Message` and encoding it back.
+func measureCodec<Message: Codable>(_ type: Message.Type, name: String, data: Data) throws -> [Result] {
+    let message = try decoder.decode(Message.self, from: data)
+    return [
+        try measure("decode \(name)", bytesPerOperation: data.count) {
+            _ = try decoder.decode(Message.self, from: data)
+            return 1
+        },
+        try measure("encode \(name)") {
+            _ = try encoder.encode(message)
+            return 1
+        },
+    ]
+}
+
 for folder in ["server", "client"] {
     let directory = framesDirectory.appending(path: folder)
     let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter {
@@ -53,33 +68,9 @@ for folder in ["server", "client"] {
         let data = try Data(contentsOf: directory.appending(path: name))
         let type = name.replacingOccurrences(of: ".json", with: "")
         if folder == "server" {
-            let message = try decoder.decode(ServerMessage.self, from: data)
-            results.append(
-                try measure("decode \(type)", bytesPerOperation: data.count) {
-                    _ = try decoder.decode(ServerMessage.self, from: data)
-                    return 1
-                }
-            )
-            results.append(
-                try measure("encode \(type)") {
-                    _ = try encoder.encode(message)
-                    return 1
-                }
-            )
+            results += try measureCodec(ServerMessage.self, name: type, data: data)
         } else {
-            let message = try decoder.decode(ClientMessage.self, from: data)
-            results.append(
-                try measure("decode \(type) (client)", bytesPerOperation: data.count) {
-                    _ = try decoder.decode(ClientMessage.self, from: data)
-                    return 1
-                }
-            )
-            results.append(
-                try measure("encode \(type) (client)") {
-                    _ = try encoder.encode(message)
-                    return 1
-                }
-            )
+            results += try measureCodec(ClientMessage.self, name: "\(type) (client)", data: data)
         }
     }
 }
