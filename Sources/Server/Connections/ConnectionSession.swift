@@ -16,6 +16,8 @@ final class ConnectionSession {
     let connection: Connection
     private var processor: InboundProcessor
     private var logLimiter = LogLimiter(interval: .seconds(60))
+    /// The close the flusher sent, for the log.
+    private var sentClose: CloseRequest?
 
     /// Opens the connection: registers it (replacing one with the same id) and queues the greeting.
     init(
@@ -121,9 +123,6 @@ final class ConnectionSession {
             ]
         )
     }
-
-    /// The close the flusher sent, for the log.
-    private(set) var sentClose: CloseRequest?
 
     /// The notice that goes before a close frame, serialized and framed; nil if it cannot be.
     func closeNotice(for request: CloseRequest) -> OutboundFrame? {
