@@ -95,40 +95,43 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         session?.connection.recordPeerAlive()
         switch assembler.receive(frame) {
         case .text(let buffer):
-            deliver(.text(buffer), context: context)
+            deliver(.text(buffer), opcode: .text, context: context)
         case .binary(let buffer):
-            deliver(.binary(buffer), context: context)
+            deliver(.binary(buffer), opcode: .binary, context: context)
         case .ping(let data):
             guard case .open = handshake else { return }
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: data)), promise: nil)
         case .pong, .none:
             break
         case .peerClosed(let answer):
-            switch handshake {
-            case .open: sendCloseThenShutdown(answer, context: context)
-            case .closeSent: shutdown(context: context)
-            case .closing: break
-            }
+            endHandshake(answering: answer, context: context)
         case .fail(let code):
             protocolError = code
             logger.debug("Protocol violation", metadata: ["close_code": "\(code)"])
-            switch handshake {
-            case .open: sendCloseThenShutdown(code, context: context)
-            case .closeSent: shutdown(context: context)
-            case .closing: break
-            }
+            endHandshake(answering: code, context: context)
         }
     }
 
-    private func deliver(_ message: InboundProcessor.Message, context: ChannelHandlerContext) {
+    /// The peer closed or broke the protocol: answer with `code` unless our close is already out,
+    /// then close the socket.
+    private func endHandshake(answering code: WebSocketErrorCode, context: ChannelHandlerContext) {
+        switch handshake {
+        case .open: sendCloseThenShutdown(code, context: context)
+        case .closeSent: shutdown(context: context)
+        case .closing: break
+        }
+    }
+
+    private func deliver(_ message: InboundProcessor.Message, opcode: WebSocketOpcode, context: ChannelHandlerContext) {
         // After our close frame only the peer's close matters (RFC 6455 §5.5.1).
         guard case .open = handshake else { return }
         if let session {
             session.receive(message, now: .now)
-        } else if isEcho, case .text(let data) = message {
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: data)), promise: nil)
-        } else if isEcho, case .binary(let data) = message {
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .binary, data: data)), promise: nil)
+        } else if isEcho {
+            switch message {
+            case .text(let data), .binary(let data):
+                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: opcode, data: data)), promise: nil)
+            }
         }
     }
 
