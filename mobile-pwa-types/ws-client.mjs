@@ -227,7 +227,9 @@ export class HiveOpsClient {
     if (this.pongTimer) { this.timers.clearTimeout(this.pongTimer); this.pongTimer = null; }
     if (this.pingTimer) this.timers.clearTimeout(this.pingTimer);
     this.pingTimer = this.timers.setTimeout(() => {
-      this.send({ type: "ping", timestamp: new Date(this.now()).toISOString(), client_time: new Date(this.now()).toISOString() });
+      // The PWA's heartbeat, byte for byte: `client_time` is the clock in milliseconds, a number.
+      const now = this.now();
+      this.send({ type: "ping", timestamp: new Date(now).toISOString(), client_time: now });
       // Any frame re-arms the heartbeat; silence past the deadline means a dead connection.
       this.pongTimer = this.timers.setTimeout(() => {
         this.emit("heartbeat-timeout", undefined);

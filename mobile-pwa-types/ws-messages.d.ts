@@ -444,9 +444,9 @@ export interface Ping {
    */
   timestamp?: Timestamp;
   /**
-   * The client's clock, as the PWA sends it.
+   * The client's clock, as the PWA sends it: milliseconds since the epoch (a number), or a string. Never acted on.
    */
-  client_time?: string;
+  client_time?: ClientTime;
   /**
    * Echoed in the reply's `correlation_id`.
    */
@@ -455,14 +455,21 @@ export interface Ping {
 }
 
 /**
+ * The client's clock, as the PWA sends it: milliseconds since the epoch (a number), or a string. Never acted on.
+ */
+export type ClientTime =
+  | number
+  | string;
+
+/**
  * Adds topics to the connection; the server answers `subscription_updated`.
  */
 export interface Subscribe {
   type: "subscribe";
   /**
-   * The topics to add.
+   * The topics to add. Absent means none. A name the gateway does not know, or a value that is not a string, is answered `Invalid subscription(s): ...`; a lone string counts as a list of one.
    */
-  subscriptions: Subscription[];
+  subscriptions?: Subscription[];
   /**
    * Echoed in the reply's `correlation_id`.
    */
@@ -476,9 +483,9 @@ export interface Subscribe {
 export interface Unsubscribe {
   type: "unsubscribe";
   /**
-   * The topics to remove.
+   * The topics to remove. Absent means none. Names the gateway does not know, and values that are not strings, are ignored; a lone string counts as a list of one.
    */
-  subscriptions: Subscription[];
+  subscriptions?: Subscription[];
   /**
    * Echoed in the reply's `correlation_id`.
    */
@@ -491,7 +498,10 @@ export interface Unsubscribe {
  */
 export interface RequestData {
   type: "request_data";
-  data_type: DataType;
+  /**
+   * What to answer with. Absent, null or not a string, it is answered like an unknown data type: `data_error` with `data_type` as sent, in JSON text (`""` when absent or null).
+   */
+  data_type?: DataType;
   /**
    * Optional parameters for the request.
    */

@@ -28,6 +28,27 @@ extension KeyedDecodingContainer where Key == AnyCodingKey {
         return result
     }
 
+    /// Decodes an optional member liberally: present with a value of another type, or `null`, it
+    /// decodes as absent and the value is kept, as sent, in `kept` (the object's unknown members),
+    /// so a member the receiver does not act on never makes the message invalid.
+    public func decodeIfPresent<Value: Decodable>(
+        _ type: Value.Type,
+        forKey key: AnyCodingKey,
+        keepingMistypedIn kept: inout [String: JSONValue]
+    ) throws -> Value? {
+        guard contains(key) else { return nil }
+        if try decodeNil(forKey: key) {
+            kept[key.stringValue] = .null
+            return nil
+        }
+        do {
+            return try decode(Value.self, forKey: key)
+        } catch is DecodingError {
+            kept[key.stringValue] = try decode(JSONValue.self, forKey: key)
+            return nil
+        }
+    }
+
     /// Fails on the first member not in `known` (`additionalProperties: false`).
     public func rejectUnknownKeys(known: Set<String>) throws {
         if let key = allKeys.first(where: { !known.contains($0.stringValue) }) {
@@ -41,6 +62,19 @@ extension KeyedDecodingContainer where Key == AnyCodingKey {
 }
 
 extension KeyedEncodingContainer where Key == AnyCodingKey {
+    /// Writes an optional member, or, when it is absent, the mistyped value kept for it at decoding.
+    public mutating func encodeIfPresent<Value: Encodable>(
+        _ value: Value?,
+        forKey key: AnyCodingKey,
+        orKept kept: [String: JSONValue]
+    ) throws {
+        if let value {
+            try encode(value, forKey: key)
+        } else if let sent = kept[key.stringValue] {
+            try encode(sent, forKey: key)
+        }
+    }
+
     /// Writes the kept unknown members, skipping any that would shadow a known one.
     public mutating func encodeUnknownKeys<Value: Encodable>(_ values: [String: Value], known: Set<String>) throws {
         for (key, value) in values where !known.contains(key) {

@@ -77,6 +77,7 @@ import Testing
             let body = try result.json()
             #expect(body["success"] == true)
             #expect(body["clients_reached"] == 5)
+            #expect(body["nodes_reached"] == 1, "in-process: this node")
             #expect(body["correlation_id"] == "evt-42")
 
             var texts: Set<String> = []

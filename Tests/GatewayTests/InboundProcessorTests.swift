@@ -1,6 +1,7 @@
 import GeneratedMessages
 import HiveOpsGateway
 import NIOCore
+import TestSupport
 import Testing
 
 /// The inbound rules and subscription rules, without I/O.
@@ -42,13 +43,40 @@ import Testing
         )
     }
 
-    @Test func subscriptionsThatAreNotAnArrayOfStringsAreAnError() {
-        var inbound = processor()
-        let actions = inbound.process(text(#"{"type":"subscribe","subscriptions":"agents"}"#), at: start)
+    @Test func subscriptionsAreReadLiberally() {
+        var inbound = processor([.agents])
+        // A lone string is a list of one; absent or null is none.
         #expect(
-            actions == [.reply(.error(message: "Invalid subscribe message: missing or mistyped fields", code: .invalidMessage), correlationId: nil)]
+            inbound.process(text(#"{"type":"subscribe","subscriptions":"tasks"}"#), at: start)
+                == [.setSubscriptions([.agents, .tasks]), .reply(.subscriptionUpdated([.agents, .tasks]), correlationId: nil)]
         )
-        #expect(inbound.subscriptions == [.agents])
+        for none in [#"{"type":"subscribe"}"#, #"{"type":"subscribe","subscriptions":null}"#, #"{"type":"unsubscribe"}"#] {
+            #expect(
+                inbound.process(text(none), at: start)
+                    == [.setSubscriptions([.agents, .tasks]), .reply(.subscriptionUpdated([.agents, .tasks]), correlationId: nil)]
+            )
+        }
+        // Values that are not strings are invalid names, named by their JSON text; the rest still applies.
+        #expect(
+            inbound.process(text(#"{"type":"subscribe","subscriptions":[5,"system",{"b":1,"a":null}],"correlation_id":"s"}"#), at: start)
+                == [
+                    .reply(.error(message: #"Invalid subscription(s): 5, {"a":null,"b":1}"#, code: .invalidSubscription), correlationId: "s"),
+                    .logInvalidSubscriptions(["5", #"{"a":null,"b":1}"#]),
+                    .setSubscriptions([.agents, .system, .tasks]),
+                    .reply(.subscriptionUpdated([.agents, .system, .tasks]), correlationId: "s"),
+                ]
+        )
+        #expect(
+            inbound.process(text(#"{"type":"unsubscribe","subscriptions":[true,"tasks"]}"#), at: start)
+                == [.setSubscriptions([.agents, .system]), .reply(.subscriptionUpdated([.agents, .system]), correlationId: nil)]
+        )
+    }
+
+    @Test func aMistypedCorrelationIdIsNotEchoedAndChangesNothingElse() {
+        var inbound = processor()
+        for id in ["5", "null", "{}", "[\"p\"]"] {
+            #expect(inbound.process(text(#"{"type":"ping","correlation_id":\#(id)}"#), at: start) == [.reply(.pong, correlationId: nil)])
+        }
     }
 
     @Test func tooManySubscriptionsChangeNothing() {
@@ -78,6 +106,39 @@ import Testing
             inbound.process(text(#"{"type":"request_data","data_type":"weather"}"#), at: start)
                 == [.reply(.dataError(dataType: "weather", error: "Unknown data type: weather"), correlationId: nil)]
         )
+    }
+
+    @Test func requestDataWithoutAStringDataTypeIsADataErrorNamingWhatWasSent() {
+        var inbound = processor()
+        let cases: [(body: String, name: String)] = [
+            (#"{"type":"request_data","correlation_id":"r"}"#, ""),
+            (#"{"type":"request_data","data_type":null,"correlation_id":"r"}"#, ""),
+            (#"{"type":"request_data","data_type":5,"correlation_id":"r"}"#, "5"),
+            (#"{"type":"request_data","data_type":{"kind":"agent_status"},"correlation_id":"r"}"#, #"{"kind":"agent_status"}"#),
+            (#"{"type":"request_data","data_type":["agent_status"],"correlation_id":"r"}"#, #"["agent_status"]"#),
+        ]
+        for (body, name) in cases {
+            #expect(
+                inbound.process(text(body), at: start)
+                    == [.reply(.dataError(dataType: name, error: "Unknown data type: \(name)"), correlationId: "r")],
+                "\(body)"
+            )
+        }
+    }
+
+    @Test func everyFrameThePWASendsGetsTodaysReply() throws {
+        var inbound = processor()
+        for (name, body) in try PWAFrames.all() {
+            let actions = inbound.process(text(body), at: start)
+            if name == "ping" {
+                #expect(actions == [.reply(.pong, correlationId: nil)], "\(name)")
+            } else {
+                #expect(
+                    actions.first == .reply(.error(message: "Unknown message type: \(name)", code: .unknownMessageType), correlationId: nil),
+                    "\(name)"
+                )
+            }
+        }
     }
 
     @Test func malformedInputGetsTheHiveOpsErrorTexts() {

@@ -133,7 +133,9 @@ import Testing
                 "/api/dashboard/websocket/broadcast?subscription=agents&message_type=agent_update",
                 body: #"{"n":1}"#
             )
-            #expect(try viaRedis.json()["clients_reached"] == .null, "delivered through Redis, to every node")
+            // Through Redis: this node's subscribers when accepted, and the nodes PUBLISH reached.
+            #expect(try viaRedis.json()["clients_reached"] == 1, "an integer with Redis too")
+            #expect(try viaRedis.json()["nodes_reached"] == 1, "one listening node")
             guard case .update = try await client.receiveMessage() else { throw TestFailure("update via Redis") }
 
             redis.kill()
@@ -143,6 +145,7 @@ import Testing
                 body: #"{"n":2}"#
             )
             #expect(try local.json()["clients_reached"] == 1, "delivered locally while Redis is away")
+            #expect(try local.json()["nodes_reached"] == 1, "this node alone")
             guard case .update(let update) = try await client.receiveMessage() else { throw TestFailure("local update") }
             #expect(update.data["n"] == 2)
         }

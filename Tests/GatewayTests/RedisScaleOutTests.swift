@@ -65,6 +65,8 @@ import FoundationNetworking
         let (data, _) = try await URLSession.shared.data(for: request)
         let result = try JSONDecoder().decode(JSONValue.self, from: data)
         #expect(result["success"] == true)
+        #expect(result["clients_reached"] == 3, "node A's own subscribers")
+        #expect(result["nodes_reached"] == 2, "both nodes' listeners, from PUBLISH's reply")
         for client in clientsA + clientsB {
             guard case .update(let update) = try await client.receiveMessage() else { throw TestFailure("system_update") }
             #expect(update.data["from"] == "node-a")

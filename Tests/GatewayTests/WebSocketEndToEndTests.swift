@@ -100,8 +100,13 @@ import Testing
             try await client.send(text: #"{"type":"unsubscribe","subscriptions":["agents","unknown"]}"#)
             guard case .subscriptionUpdated(let after) = try await client.receiveMessage() else { throw TestFailure("subscription_updated") }
             #expect(after.subscriptions == [.system, .tasks])
-            try await client.send(text: #"{"type":"subscribe","subscriptions":"agents"}"#)
-            #expect(try await client.receiveMessage().errorMessage?.code == .invalidMessage)
+            // Not a list of strings: named in the HiveOps error, never a new error class; the rest stays.
+            try await client.send(text: #"{"type":"subscribe","subscriptions":7}"#)
+            let mistyped = try await client.receiveMessage().errorMessage
+            #expect(mistyped?.message == "Invalid subscription(s): 7")
+            #expect(mistyped?.code == .invalidSubscription)
+            guard case .subscriptionUpdated(let unchanged) = try await client.receiveMessage() else { throw TestFailure("subscription_updated") }
+            #expect(unchanged.subscriptions == [.system, .tasks])
             let stats = try await gateway.request("GET", "/api/dashboard/websocket/stats").json()
             #expect(stats["subscription_counts"]?["tasks"] == 1)
             #expect(stats["subscription_counts"]?["agents"] == 0)

@@ -119,10 +119,35 @@ import Testing
         }
     }
 
-    @Test func subscriptionsThatAreNotAnArrayOfStringsAreRejected() {
-        for body in [#"{"type": "subscribe", "subscriptions": "agents"}"#, #"{"type": "subscribe", "subscriptions": [1]}"#] {
-            #expect(throws: DecodingError.self) { try JSONDecoder().decode(ClientMessage.self, from: Data(body.utf8)) }
+    @Test func aMistypedOptionalMemberDecodesAsAbsentAndIsKeptAsSent() throws {
+        let decoded = try JSONDecoder().decode(ClientMessage.self, from: Self.load("tolerated/client/subscribe.mistyped-members.json"))
+        guard case .subscribe(let subscribe) = decoded else {
+            Issue.record("decoded as \(decoded.type)")
+            return
         }
+        #expect(subscribe.subscriptions == nil)
+        #expect(subscribe.correlationId == nil)
+        #expect(subscribe.additionalProperties["subscriptions"] == [5, "agents"])
+        #expect(subscribe.additionalProperties["correlation_id"] == ["not": "a string"])
+
+        // The PWA's heartbeat: `client_time` is a number, one of the schema's alternatives.
+        guard case .ping(let ping) = try JSONDecoder().decode(ClientMessage.self, from: Self.load("client/ping.pwa.json")) else {
+            Issue.record("the PWA's ping is not .ping")
+            return
+        }
+        #expect(ping.clientTime == .number(1_796_185_744_367))
+        #expect(ping.additionalProperties.isEmpty)
+    }
+
+    @Test func aNullOptionalMemberStaysNullThroughARoundTrip() throws {
+        let data = Data(#"{"type":"request_data","data_type":null}"#.utf8)
+        let message = try JSONDecoder().decode(ClientMessage.self, from: data)
+        guard case .requestData(let request) = message else {
+            Issue.record("decoded as \(message.type)")
+            return
+        }
+        #expect(request.dataType == nil)
+        try expectLossless(message, original: data)
     }
 
     @Test func contractVersionIsExposed() {

@@ -40,4 +40,4 @@ export function subscribe(topics: Subscription[], correlationId?: string): Clien
   return { type: "subscribe", subscriptions: topics, correlation_id: correlationId };
 }
 
-export const ping: ClientMessage = { type: "ping", timestamp: new Date().toISOString(), client_time: "now" };
+export const ping: ClientMessage = { type: "ping", timestamp: new Date().toISOString(), client_time: Date.now() };

@@ -121,6 +121,16 @@ test("pings every 15 s and treats a missing answer as a dead connection", () => 
   assert.equal(client.state, "waiting");
 });
 
+test("the heartbeat is the PWA's, byte for byte: client_time is a number of milliseconds", () => {
+  const epoch = Date.UTC(2026, 11, 2, 4, 28, 49, 367);
+  const { client, timers, socket } = makeClient({ now: () => epoch + timers.now });
+  client.start();
+  socket().open();
+  socket().receive(established());
+  timers.advance(15_000);
+  assert.equal(socket().sentText.at(-1), '{"type":"ping","timestamp":"2026-12-02T04:29:04.367Z","client_time":1796185744367}');
+});
+
 test("a refused handshake whose URL answers 401 or 403 is never retried", async () => {
   for (const status of [401, 403]) {
     const { client, socket } = makeClient({ probeRefusal: async () => status });

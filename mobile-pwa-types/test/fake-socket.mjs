@@ -6,12 +6,13 @@ export class FakeSocket {
     this.url = url;
     this.readyState = 0;
     this.sent = [];
+    this.sentText = [];
     this.closedWith = null;
     FakeSocket.instances.push(this);
   }
   open() { this.readyState = 1; this.onopen?.(); }
   receive(frame) { this.onmessage?.({ data: JSON.stringify(frame) }); }
-  send(text) { this.sent.push(JSON.parse(text)); }
+  send(text) { this.sentText.push(text); this.sent.push(JSON.parse(text)); }
   close(code, reason) { this.closedWith = { code, reason }; this.readyState = 3; }
   serverClose(code, reason = "") { this.readyState = 3; this.onclose?.({ code, reason }); }
 }

@@ -123,6 +123,11 @@ public struct SwiftRenderer {
                 usesContainer
                     ? "let container = try decoder.container(keyedBy: AnyCodingKey.self)" : "_ = try decoder.container(keyedBy: AnyCodingKey.self)"
             )
+            let lenient = Self.decodesLeniently(object)
+            if lenient {
+                // Mistyped optional members join the unknown ones, so the extras are gathered first.
+                writer.line("var additionalProperties = try container.decodeUnknownKeys(JSONValue.self, known: Self.knownKeys)")
+            }
             for property in object.properties {
                 let key = StringLiteral.swift(property.jsonName)
                 if let constant = property.constant {
@@ -130,13 +135,15 @@ public struct SwiftRenderer {
                     writer.line("try container.\(method)(\(StringLiteral.swift(constant)), forKey: \(key))")
                     continue
                 }
-                let name = Self.identifier(Naming.memberName(property.jsonName))
                 let decoded: String
                 if let defaultValue = property.defaultValue {
                     decoded =
                         "try container.decodeIfPresent(\(swiftType(property.type)).self, forKey: \(key)) ?? \(swiftLiteral(defaultValue, type: property.type))"
                 } else if property.isRequired {
                     decoded = "try container.decode(\(swiftType(property.type)).self, forKey: \(key))"
+                } else if lenient {
+                    decoded =
+                        "try container.decodeIfPresent(\(swiftType(unwrapped(property.type))).self, forKey: \(key), keepingMistypedIn: &additionalProperties)"
                 } else {
                     decoded = "try container.decodeIfPresent(\(swiftType(unwrapped(property.type))).self, forKey: \(key))"
                 }
@@ -144,6 +151,8 @@ public struct SwiftRenderer {
             }
             switch object.unknownKeys {
             case .ignored: break
+            case .kept where lenient:
+                writer.line("self.additionalProperties = additionalProperties")
             case .kept(let valueType):
                 writer.line("self.additionalProperties = try container.decodeUnknownKeys(\(swiftType(valueType)).self, known: Self.knownKeys)")
             case .rejected:
@@ -152,12 +161,26 @@ public struct SwiftRenderer {
         }
     }
 
+    /// Whether the object is liberal in what it accepts: an optional member whose value has another
+    /// type (or is `null`) decodes as absent and is kept, as sent, with the unknown members, so that
+    /// a field nobody acts on never makes a message invalid and re-encoding still loses nothing.
+    /// Only where the unknown members are kept as any JSON: elsewhere there is no place to keep it.
+    static func decodesLeniently(_ object: ObjectDeclaration) -> Bool {
+        object.unknownKeys == .kept(.json) && object.properties.contains(where: isLenient)
+    }
+
+    /// An optional member without a default: the ones lenient decoding applies to.
+    private static func isLenient(_ property: PropertyDeclaration) -> Bool {
+        property.constant == nil && !property.isRequired && property.defaultValue == nil
+    }
+
     private func renderEncoder(_ object: ObjectDeclaration, into writer: inout CodeWriter) {
         writer.block("public func encode(to encoder: any Encoder) throws {") { writer in
             let usesContainer = !object.properties.isEmpty || { if case .kept = object.unknownKeys { return true } else { return false } }()
             writer.line(
                 usesContainer ? "var container = encoder.container(keyedBy: AnyCodingKey.self)" : "_ = encoder.container(keyedBy: AnyCodingKey.self)"
             )
+            let lenient = Self.decodesLeniently(object)
             for property in object.properties {
                 let key = StringLiteral.swift(property.jsonName)
                 if let constant = property.constant {
@@ -165,6 +188,10 @@ public struct SwiftRenderer {
                     continue
                 }
                 let name = Self.identifier(Naming.memberName(property.jsonName))
+                if lenient && Self.isLenient(property) {
+                    writer.line("try container.encodeIfPresent(\(name), forKey: \(key), orKept: additionalProperties)")
+                    continue
+                }
                 let method = isOptional(property) && !property.isRequired ? "encodeIfPresent" : "encode"
                 writer.line("try container.\(method)(\(name), forKey: \(key))")
             }

@@ -1,9 +1,8 @@
 /// Where broadcasts go: straight to this node's subscribers, or through Redis
 /// to the subscribers of every node.
 public protocol EventBus: Sendable {
-    /// Publishes an event. Returns this node's recipients when delivery is
-    /// immediate, nil when it happens asynchronously (through Redis).
-    func publish(_ event: BroadcastEvent) async throws -> Int?
+    /// Publishes an event and says what it reached.
+    func publish(_ event: BroadcastEvent) async throws -> PublishReceipt
 
     /// The broker's components for `/health`: at least `broker`.
     func health() -> [String: ComponentHealth]
@@ -17,8 +16,8 @@ public struct InProcessEventBus: EventBus {
         self.router = router
     }
 
-    public func publish(_ event: BroadcastEvent) async throws -> Int? {
-        router.deliver(event)
+    public func publish(_ event: BroadcastEvent) async throws -> PublishReceipt {
+        PublishReceipt(clientsReached: router.deliver(event), nodesReached: 1)
     }
 
     public func health() -> [String: ComponentHealth] {

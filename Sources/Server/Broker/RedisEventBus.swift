@@ -66,13 +66,21 @@ public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
 
     // MARK: - EventBus
 
-    public func publish(_ event: BroadcastEvent) async throws -> Int? {
+    public func publish(_ event: BroadcastEvent) async throws -> PublishReceipt {
         var used: RedisConnection?
         do {
             let connection = try await publisherConnection()
             used = connection
-            try await connection.command(["PUBLISH", RedisChannels.broadcast, RedisChannels.broadcastPayload(event)], timeout: settings.timeout)
-            return nil
+            // Counted when accepted: the frame reaches them once the listener hears it back.
+            let subscribed = router.manager.subscriberCount(of: event.subscription)
+            let reply = try await connection.command(
+                ["PUBLISH", RedisChannels.broadcast, RedisChannels.broadcastPayload(event)],
+                timeout: settings.timeout
+            )
+            guard case .integer(let nodes) = reply else {
+                throw RedisConnection.ConnectionError.errorReply("PUBLISH answered \(reply), not an integer")
+            }
+            return PublishReceipt(clientsReached: subscribed, nodesReached: Int(nodes))
         } catch {
             // A timed-out connection is still open: close it, or every failed publish would leak one.
             // Only the one this publish used: another caller may already hold a fresh one.
@@ -84,7 +92,7 @@ public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
                 if let id = event.correlationId { fallbacks.withLock { $0.record(id, at: .now) } }
             }
             logger.warning("Redis publish failed: delivering on this node only", metadata: ["error": "\(error)"])
-            return router.deliver(event)
+            return PublishReceipt(clientsReached: router.deliver(event), nodesReached: 1)
         }
     }
 

@@ -81,6 +81,11 @@ public final class ConnectionManager: Sendable {
 
     /// Enqueues one serialized frame for every subscriber of `topic`; returns how many took it.
     @discardableResult
+    /// How many connections are subscribed to `topic` now.
+    public func subscriberCount(of topic: Subscription) -> Int {
+        state.withLock { $0.topics[topic]?.count ?? 0 }
+    }
+
     public func broadcast(_ frame: OutboundFrame, to topic: Subscription) -> Int {
         let started = ContinuousClock.now
         let recipients = state.withLock { state -> [Connection] in

@@ -155,25 +155,18 @@ struct DashboardController {
         var success: Bool
         var subscription: String
         var messageType: String
-        /// This node's recipients; null when delivery goes through Redis to every node.
-        var clientsReached: Int?
+        /// This node's recipients (see ``PublishReceipt``).
+        var clientsReached: Int
+        /// The gateways that received it (see ``PublishReceipt``).
+        var nodesReached: Int
         var correlationId: String
 
         enum CodingKeys: String, CodingKey {
             case success, subscription
             case messageType = "message_type"
             case clientsReached = "clients_reached"
+            case nodesReached = "nodes_reached"
             case correlationId = "correlation_id"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(success, forKey: .success)
-            try container.encode(subscription, forKey: .subscription)
-            try container.encode(messageType, forKey: .messageType)
-            // Always present: null means "delivered through Redis to every node".
-            try container.encode(clientsReached, forKey: .clientsReached)
-            try container.encode(correlationId, forKey: .correlationId)
         }
     }
 
@@ -193,9 +186,16 @@ struct DashboardController {
         } catch {
             return try badRequest(error.description, request: request, context: context)
         }
-        let reached = try await services.bus.publish(event)
+        let receipt = try await services.bus.publish(event)
         return try JSONResponse(
-            BroadcastResult(success: true, subscription: subscription, messageType: type, clientsReached: reached, correlationId: correlationId)
+            BroadcastResult(
+                success: true,
+                subscription: subscription,
+                messageType: type,
+                clientsReached: receipt.clientsReached,
+                nodesReached: receipt.nodesReached,
+                correlationId: correlationId
+            )
         ).response(from: request, context: context)
     }
 

@@ -14,5 +14,4 @@ public enum ErrorText {
     /// The HiveOps error text for unknown names: `Invalid subscription(s): a, b`.
     public static func invalidSubscriptions(_ names: [String]) -> String { subscriptions("Invalid", names) }
     private static func subscriptions(_ kind: String, _ names: [String]) -> String { "\(kind) subscription(s): " + names.joined(separator: ", ") }
-    public static func invalidFields(of type: String) -> String { "Invalid \(type) message: missing or mistyped fields" }
 }

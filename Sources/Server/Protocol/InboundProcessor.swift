@@ -101,9 +101,11 @@ public struct InboundProcessor: Sendable {
         case .ping(let ping):
             return [.reply(.pong, correlationId: Self.echoable(ping.correlationId))]
         case .subscribe(let subscribe):
-            return self.subscribe(subscribe.subscriptions.map(\.rawValue), correlationId: Self.echoable(subscribe.correlationId))
+            let names = SubscriptionRules.requestedNames(subscribe.subscriptions, sent: subscribe.additionalProperties["subscriptions"])
+            return self.subscribe(names, correlationId: Self.echoable(subscribe.correlationId))
         case .unsubscribe(let unsubscribe):
-            let resolution = SubscriptionRules.resolve(unsubscribe.subscriptions.map(\.rawValue))
+            let names = SubscriptionRules.requestedNames(unsubscribe.subscriptions, sent: unsubscribe.additionalProperties["subscriptions"])
+            let resolution = SubscriptionRules.resolve(names)
             subscriptions.subtract(resolution.valid)
             return [
                 .setSubscriptions(subscriptions),
@@ -111,10 +113,13 @@ public struct InboundProcessor: Sendable {
             ]
         case .requestData(let request):
             let correlationId = Self.echoable(request.correlationId)
-            if case .unknown(let name) = request.dataType {
-                return [.reply(.dataError(dataType: name, error: ErrorText.unknownDataType(name)), correlationId: correlationId)]
+            if let dataType = request.dataType, DataType.allCases.contains(dataType) {
+                return [.answerDataRequest(dataType, correlationId: correlationId)]
             }
-            return [.answerDataRequest(request.dataType, correlationId: correlationId)]
+            // Unknown, absent, null or not a string: a `data_error` that names what was sent.
+            let sent = request.additionalProperties["data_type"]
+            let name = request.dataType?.rawValue ?? sent.map { $0 == .null ? "" : $0.nameAsSent } ?? ""
+            return [.reply(.dataError(dataType: name, error: ErrorText.unknownDataType(name)), correlationId: correlationId)]
         case .unknown(let object):
             let type = object["type"]?.stringValue ?? ""
             return [
@@ -161,18 +166,13 @@ public struct InboundProcessor: Sendable {
         return actions
     }
 
-    /// Says why a message did not decode: not JSON, not an object with a string `type`, or bad fields.
+    /// Says why a message did not decode: not JSON, or not an object with a string `type` (the
+    /// generated decoders take any known message whose other members are absent or mistyped).
     private func rejectUndecodable(_ bytes: ByteBuffer) -> Action {
-        guard let value = try? decoder.decode(JSONValue.self, from: bytes) else {
+        guard (try? decoder.decode(JSONValue.self, from: bytes)) != nil else {
             return .reply(.error(message: ErrorText.invalidJSON, code: .invalidJson), correlationId: nil)
         }
-        guard let type = value["type"]?.stringValue else {
-            return .reply(.error(message: ErrorText.notAnObject, code: .invalidMessage), correlationId: nil)
-        }
-        return .reply(
-            .error(message: ErrorText.invalidFields(of: type), code: .invalidMessage),
-            correlationId: Self.echoable(value["correlation_id"]?.stringValue)
-        )
+        return .reply(.error(message: ErrorText.notAnObject, code: .invalidMessage), correlationId: nil)
     }
 
     /// A client's correlation id is echoed when it is a non-empty string of at most 128 characters.

@@ -23,6 +23,19 @@ public enum SubscriptionRules {
         return Resolution(valid: valid, invalid: invalid.sorted())
     }
 
+    /// The names a `subscribe` or `unsubscribe` asks for, liberal in what it takes: the typed list
+    /// when it decoded, else what was sent in its place (`sent`, kept by the decoder): an array's
+    /// elements, a lone value as a list of one, each named as sent, so that a value that is not a
+    /// known topic is answered `Invalid subscription(s): ...` like an unknown name. Absent or null: none.
+    public static func requestedNames(_ typed: [Subscription]?, sent: JSONValue?) -> [String] {
+        if let typed { return typed.map(\.rawValue) }
+        switch sent {
+        case nil, .null?: return []
+        case .array(let elements)?: return elements.map(\.nameAsSent)
+        case let value?: return [value.nameAsSent]
+        }
+    }
+
     /// Topics in wire order: sorted by name, as `connection_established` and `subscription_updated` list them.
     public static func sorted(_ subscriptions: Set<Subscription>) -> [Subscription] {
         subscriptions.sorted { $0.rawValue < $1.rawValue }

@@ -2,8 +2,8 @@ import Foundation
 import GatewayClient
 import TestSupport
 
-/// One malformed message on an open connection and the replies it may get: exactly one frame,
-/// named `type` or `error:code`.
+/// One malformed message on an open connection and the replies it may get: each reply a sequence
+/// of frames, each frame named `type` or `error:code`, all of one length.
 struct MessageInput {
     enum Payload {
         case text(String)
@@ -12,7 +12,22 @@ struct MessageInput {
 
     var kind: String
     var payload: Payload
-    var accepted: Set<String>
+    var accepted: Set<[String]>
+
+    init(kind: String, payload: Payload, accepted: Set<[String]>) {
+        precondition(Set(accepted.map(\.count)).count == 1, "every accepted reply of \(kind) has one length")
+        self.kind = kind
+        self.payload = payload
+        self.accepted = accepted
+    }
+
+    /// One frame, any of `frames`.
+    init(kind: String, payload: Payload, oneOf frames: Set<String>) {
+        self.init(kind: kind, payload: payload, accepted: Set(frames.map { [$0] }))
+    }
+
+    /// How many frames the reply has.
+    var replyFrames: Int { accepted.first!.count }
 }
 
 /// Generators of malformed input, one family per kind, each with its documented reaction.
@@ -26,11 +41,12 @@ enum FuzzInputs {
         "unsubscribe": ["subscriptions": #"["tasks"]"#, "correlation_id": #""c-1""#],
         "request_data": ["data_type": #""agent_status""#, "params": "{}", "correlation_id": #""c-1""#],
     ]
-    /// Values of another JSON type than the field's. Null is left out for optional fields (it means absent).
+    /// Values of another JSON type than the field's (null where the field acts on it).
     static func wrongValues(for field: String) -> [String] {
         let common = ["0", "-1.5e300", "true", "123456789012345678901234567890"]
         switch field {
-        case "subscriptions": return common + [#""agents""#, "{}", "null", "[1,2]", "[null]", #"[{"a":1}]"#]
+        // A lone string is a list of one: a topic the fuzzed connections have, so that nothing changes.
+        case "subscriptions": return common + [#""coordination""#, "{}", "null", "[1,2]", "[null]", #"[{"a":1}]"#]
         case "params": return common + [#""x""#, "[]", "[1,2]"]
         case "data_type": return common + ["null", "[]", "{}", #"["agent_status"]"#]
         default: return common + ["[]", "{}", "[1,2]", #"{"a":1}"#]
@@ -48,17 +64,17 @@ enum FuzzInputs {
         case 0:
             // Not JSON: a character no JSON text starts with, then noise (NUL included).
             let noise = (0..<Int.random(in: 0..<64, using: &random)).map { _ in Character(randomScalar(using: &random)) }
-            return MessageInput(kind: "not JSON", payload: .text("@" + String(noise)), accepted: ["error:invalid_json"])
+            return MessageInput(kind: "not JSON", payload: .text("@" + String(noise)), oneOf: ["error:invalid_json"])
         case 1:
             let full = valid(knownTypes.randomElement(using: &random)!)
             let cut = Int.random(in: 1..<full.count, using: &random)
-            return MessageInput(kind: "truncated JSON", payload: .text(String(full.prefix(cut))), accepted: ["error:invalid_json"])
+            return MessageInput(kind: "truncated JSON", payload: .text(String(full.prefix(cut))), oneOf: ["error:invalid_json"])
         case 2:
             let value = ["[]", "[1,2,3]", "42", "-0.5", #""ping""#, "true", "null", #"[{"type":"ping"}]"#].randomElement(using: &random)!
-            return MessageInput(kind: "not an object", payload: .text(value), accepted: ["error:invalid_message"])
+            return MessageInput(kind: "not an object", payload: .text(value), oneOf: ["error:invalid_message"])
         case 3:
             let value = (["{}", #"{"type":null}"#] + wrongValues(for: "type").map { #"{"type":\#($0)}"# }).randomElement(using: &random)!
-            return MessageInput(kind: "type not a string", payload: .text(value), accepted: ["error:invalid_message", "error:invalid_json"])
+            return MessageInput(kind: "type not a string", payload: .text(value), oneOf: ["error:invalid_message", "error:invalid_json"])
         case 4:
             let name =
                 "x"
@@ -67,7 +83,7 @@ enum FuzzInputs {
             return MessageInput(
                 kind: "unknown type",
                 payload: .text(#"{"type":"\#(name)","correlation_id":"u"}"#),
-                accepted: ["error:unknown_message_type"]
+                oneOf: ["error:unknown_message_type"]
             )
         case 5:
             // Every message type with one field of the wrong JSON type.
@@ -77,7 +93,8 @@ enum FuzzInputs {
             body[field] = wrongValues(for: field).randomElement(using: &random)!
             let json =
                 "{" + (["\"type\":\"\(type)\""] + body.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }).joined(separator: ",") + "}"
-            return MessageInput(kind: "field of the wrong type", payload: .text(json), accepted: ["error:invalid_message", "error:invalid_json"])
+            let reply = replyToMistyped(type, field: field, value: body[field]!)
+            return MessageInput(kind: "field of the wrong type", payload: .text(json), accepted: [reply])
         case 6:
             // 600 to 2,700 levels, under the 16 KiB message limit: Foundation's decoder refuses nesting past 512.
             let depth = Int.random(in: 600...2_700, using: &random)
@@ -85,7 +102,7 @@ enum FuzzInputs {
                 Bool.random(using: &random)
                 ? String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
                 : #"{"type":"ping","params":"# + String(repeating: #"{"a":"#, count: depth) + "1" + String(repeating: "}", count: depth) + "}"
-            return MessageInput(kind: "deep nesting", payload: .text(nested), accepted: ["error:invalid_json"])
+            return MessageInput(kind: "deep nesting", payload: .text(nested), oneOf: ["error:invalid_json"])
         case 7:
             let number = [
                 "1e400", "-1e400", "1" + String(repeating: "0", count: 400), "123456789012345678901234567890.5e-99999",
@@ -93,21 +110,36 @@ enum FuzzInputs {
             ]
             .randomElement(using: &random)!
             let json = Bool.random(using: &random) ? #"{"type":"ping","timestamp":\#(number)}"# : #"{"type":\#(number)}"#
-            return MessageInput(kind: "huge number", payload: .text(json), accepted: ["error:invalid_json", "error:invalid_message"])
+            // A decoder that takes the number reads a mistyped `timestamp`: the ping is still answered.
+            return MessageInput(kind: "huge number", payload: .text(json), oneOf: ["error:invalid_json", "error:invalid_message", "pong"])
         case 8:
             let text = [#"\ud800"#, #"\udfff"#, #"a\u0000b"#, #"\ud83d"#, #"\u0000"#, #"\uDBFF\u0041"#].randomElement(using: &random)!
             let json = #"{"type":"ping","correlation_id":"\#(text)","client_time":"\#(text)"}"#
             // A lone surrogate is refused by the JSON decoder or kept as U+FFFD; NUL is a valid character.
-            return MessageInput(kind: "NUL and lone surrogates", payload: .text(json), accepted: ["error:invalid_json", "pong"])
+            return MessageInput(kind: "NUL and lone surrogates", payload: .text(json), oneOf: ["error:invalid_json", "pong"])
         case 9:
             let size = Int.random(in: (maxMessageBytes + 1)...(maxMessageBytes + 4_096), using: &random)
             let json = #"{"type":"ping","client_time":""# + String(repeating: "z", count: size) + #""}"#
-            return MessageInput(kind: "too large", payload: .text(json), accepted: ["error:message_too_large"])
+            return MessageInput(kind: "too large", payload: .text(json), oneOf: ["error:message_too_large"])
         case 10:
             let bytes = (0..<Int.random(in: 0..<256, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
-            return MessageInput(kind: "binary", payload: .binary(bytes), accepted: ["error:binary_not_supported"])
+            return MessageInput(kind: "binary", payload: .binary(bytes), oneOf: ["error:binary_not_supported"])
         default:
-            return MessageInput(kind: "valid ping", payload: .text(#"{"type":"ping","correlation_id":"p"}"#), accepted: ["pong"])
+            return MessageInput(kind: "valid ping", payload: .text(#"{"type":"ping","correlation_id":"p"}"#), oneOf: ["pong"])
+        }
+    }
+
+    /// The reply to a known message with one member of the wrong JSON type: liberal decoding reads
+    /// the member as absent, so the message is answered as if it were; a value in place of
+    /// `subscriptions` is named in `Invalid subscription(s): ...` unless it is null or a known topic.
+    static func replyToMistyped(_ type: String, field: String, value: String) -> [String] {
+        switch (type, field) {
+        case ("ping", _): ["pong"]
+        case ("subscribe", "subscriptions"):
+            value == "null" || value == #""coordination""# ? ["subscription_updated"] : ["error:invalid_subscription", "subscription_updated"]
+        case ("subscribe", _), ("unsubscribe", _): ["subscription_updated"]
+        case ("request_data", "data_type"): ["data_error"]
+        default: ["data_response"]
         }
     }
 

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// The inbound rules in-process, over the same generated inputs as the socket fuzz run: every
-/// message gets exactly one reply, the documented one, and nothing traps.
+/// message gets exactly its documented reply, and nothing traps.
 @Suite struct InboundProcessorFuzzTests {
     @Test func everyGeneratedMessageGetsExactlyItsDocumentedReply() throws {
         let seed = ProcessInfo.processInfo.environment["FUZZ_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64.max)
@@ -26,7 +26,7 @@ import Testing
                 case .binary(let bytes): .binary(ByteBuffer(bytes: bytes))
                 }
             let outcomes = processor.process(message, at: now).compactMap(Self.outcome)
-            if outcomes.count != 1 || !input.accepted.contains(outcomes[0]), mismatches.count < 10 {
+            if !input.accepted.contains(outcomes), mismatches.count < 10 {
                 mismatches.append("\(input.kind): \(outcomes) for \(input.describe())")
             }
         }

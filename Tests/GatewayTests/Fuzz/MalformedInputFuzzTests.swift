@@ -128,7 +128,7 @@ import FoundationNetworking
         #expect(try await gateway.waitForExit(timeout: .seconds(10)) == 0)
     }
 
-    /// Malformed messages on open connections, pipelined in chunks: each gets exactly one reply, in order.
+    /// Malformed messages on open connections, pipelined in chunks: each gets exactly its reply, in order.
     static func runMessages(port: Int, count: Int, connections: Int, seed: UInt64, tally: Tally) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<connections {
@@ -149,8 +149,10 @@ import FoundationNetworking
                             }
                         }
                         for input in chunk {
-                            let outcome = try await outcome(of: client.receive(timeout: .seconds(30)))
-                            tally.record(kind: input.kind, outcome: outcome, accepted: input.accepted.contains(outcome), detail: input.describe())
+                            var frames: [String] = []
+                            for _ in 0..<input.replyFrames { frames.append(try await outcome(of: client.receive(timeout: .seconds(30)))) }
+                            let outcome = frames.joined(separator: " + ")
+                            tally.record(kind: input.kind, outcome: outcome, accepted: input.accepted.contains(frames), detail: input.describe())
                         }
                     }
                     try await client.close()
