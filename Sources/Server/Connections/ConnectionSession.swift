@@ -16,8 +16,6 @@ final class ConnectionSession {
     let connection: Connection
     private var processor: InboundProcessor
     private var logLimiter = LogLimiter(interval: .seconds(60))
-    /// The close the flusher sent, for the log.
-    private var sentClose: CloseRequest?
 
     /// Opens the connection: registers it (replacing one with the same id) and queues the greeting.
     init(
@@ -106,27 +104,23 @@ final class ConnectionSession {
         }
     }
 
-    /// The socket closed: the connection leaves the manager. `protocolError` is the close code a
-    /// violation of the client's was answered with, if that is how it ended.
-    func finish(protocolError: WebSocketErrorCode?) {
-        var request = sentClose
-        if request == nil, case .closing(let requested, _) = connection.phase { request = requested }
-        connection.markFinished()
+    /// The socket closed: the connection leaves the manager, and its end is logged.
+    func finish() {
+        let ending = connection.markFinished()
         services.manager.unregister(connection)
         services.metrics.disconnections.increment()
         guard services.logger.logLevel <= .info else { return }
-        connection.logger.info(
-            "WebSocket closed",
-            metadata: [
-                "reason": "\(request.map { $0.reason.rawValue } ?? (protocolError == nil ? "client_closed" : "protocol_error"))",
-                "close_code": "\(request.map { "\($0.code)" } ?? protocolError.map { "\($0)" } ?? "client")",
-            ]
-        )
+        let (reason, code): (String, String) =
+            switch ending {
+            case .server(let request): (request.reason.rawValue, "\(request.code)")
+            case .client: ("client_closed", "client")
+            case .protocolViolation(let code): ("protocol_error", "\(code)")
+            }
+        connection.logger.info("WebSocket closed", metadata: ["reason": "\(reason)", "close_code": "\(code)"])
     }
 
     /// The notice that goes before a close frame, serialized and framed; nil if it cannot be.
     func closeNotice(for request: CloseRequest) -> OutboundFrame? {
-        sentClose = request
         let notice = ServerMessage.disconnectNotice(
             DisconnectNotice(
                 reason: request.reason,

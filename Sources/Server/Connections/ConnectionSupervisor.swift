@@ -28,30 +28,30 @@ public struct ConnectionSupervisor: Service {
     /// Applies the time-based rules to every connection.
     func sweep(now: ContinuousClock.Instant) {
         let configuration = services.configuration
-        let rules = Connection.SweepRules(
+        let rules = ConnectionStateMachine.SweepRules(
             writeDeadline: configuration.writeDeadline,
             closeGrace: configuration.closeGrace,
             pingInterval: configuration.pingInterval
         )
         for connection in services.manager.allConnections {
-            let result = connection.sweep(now: now, rules: rules)
-            if result.closedForIdle {
+            switch connection.sweep(now: now, rules: rules) {
+            case .close(.idle, _):
                 services.metrics.idleDisconnects.increment()
                 connection.logger.info("Closing an idle connection")
-            }
-            if result.writeDeadlineMissed {
-                services.metrics.sendFailures.increment()
-                connection.logger.warning("Send failed: write deadline passed")
-            }
-            if result.closedForExpiry {
+            case .close(.tokenExpired, _):
                 services.metrics.tokenExpiredDisconnects.increment()
                 connection.logger.info("Closing a connection whose token expired")
-            }
-            if result.closedForPingTimeout {
-                connection.logger.info("Closing a connection that answered no ping")
-            }
-            if result.closedForBackpressure {
+            case .close(.backpressure, _):
+                services.metrics.sendFailures.increment()
                 services.metrics.backpressureDisconnects.increment()
+                connection.logger.warning("Send failed: write deadline passed; disconnecting for backpressure")
+            case .writeDeadlineMissed:
+                services.metrics.sendFailures.increment()
+                connection.logger.warning("Send failed: write deadline passed")
+            case .forceClose(.pingTimeout):
+                connection.logger.info("Closing a connection that answered no ping")
+            case .forceClose(.closeGraceElapsed), .sendPing, .none:
+                break
             }
         }
     }

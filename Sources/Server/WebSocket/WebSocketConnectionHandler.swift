@@ -7,7 +7,9 @@ import Prometheus
 /// One upgraded WebSocket connection as a NIO channel handler: inbound frames go through the
 /// message assembler into the session (or straight back, on the echo endpoint), and the
 /// connection's queue is written from here, on the channel's event loop, as the socket takes it.
-/// No task and no async stream per connection: a connection is its pipeline and a few small objects.
+/// It decides nothing itself: each event goes through the connection's ``ConnectionStateMachine``
+/// and the handler performs the action that comes out. No task and no async stream per
+/// connection: a connection is its pipeline and a few small objects.
 final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
@@ -18,13 +20,12 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         case dashboard(WebSocketController.Admission, UpgradeRequest)
     }
 
-    /// The close handshake as this side sees it.
-    private enum CloseHandshake {
-        case open
-        /// Our close frame is out; the peer's is awaited (the sweep closes the socket after the grace).
-        case closeSent
-        /// The socket is being closed.
-        case closing
+    /// Where the connection's lifecycle lives.
+    private enum Lifecycle {
+        /// A dashboard connection: its session's ``Connection`` (shared with fan-out and the sweep, under its lock).
+        case session(ConnectionSession)
+        /// The echo endpoint: a machine of the handler's own (loop-bound, no queue: echoes are written at once).
+        case echo(ConnectionStateMachine)
     }
 
     /// Flush steps in a row before the loop gets a turn for other channels.
@@ -32,23 +33,18 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
 
     /// The role until the session is opened: the upgrade request is not kept past it.
     private var pendingRole: Role?
-    private let isEcho: Bool
+    private var lifecycle: Lifecycle?
     private let services: GatewayServices
     private let logger: Logger
     private var assembler: WebSocketMessageAssembler
-    private var session: ConnectionSession?
     private var context: ChannelHandlerContext?
     /// The frame encoder's context: broadcasts are framed once, so their bytes go in below the encoder.
     private var framedWriter: ChannelHandlerContext?
-    private var handshake = CloseHandshake.open
     /// The channel's writability, kept from its change events: cheaper than asking the channel each step.
     private var writable = true
-    /// The close code a protocol violation of the peer's was answered with.
-    private var protocolError: WebSocketErrorCode?
 
     init(role: Role, services: GatewayServices, logger: Logger) {
         self.pendingRole = role
-        if case .echo = role { isEcho = true } else { isEcho = false }
         self.services = services
         self.logger = logger
         self.assembler = WebSocketMessageAssembler(maxMessageBytes: services.configuration.maxFrameBytes)
@@ -57,24 +53,40 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         writable = context.channel.isWritable
-        framedWriter = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
-        guard case .dashboard(let admission, let request) = pendingRole else { return }
-        pendingRole = nil
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let eventLoop = context.eventLoop
-        let channel = context.channel
-        session = ConnectionSession(
-            services: services,
-            admission: admission,
-            request: request,
-            remote: channel.remoteAddress,
-            logger: logger,
-            hooks: Connection.SocketHooks(
-                eventLoop: eventLoop,
-                flushOnLoop: { handler.value.flush() },
-                forceClose: { channel.close(mode: .all, promise: nil) }
+        do {
+            framedWriter = try context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        } catch {
+            // Without the encoder's context nothing could be written: refuse the connection, loudly.
+            logger.error("WebSocket pipeline without a frame encoder: closing the connection", metadata: ["error": "\(error)"])
+            pendingRole = nil
+            context.close(promise: nil)
+            return
+        }
+        switch pendingRole {
+        case .echo:
+            // Echoes are written at once, never queued, and the echo endpoint is never swept.
+            let unused = OutboundQueue(maxBytes: 0, maxFrames: 0, failureThreshold: 1)
+            lifecycle = .echo(ConnectionStateMachine(queue: unused, idleTimeout: .seconds(Int64.max), now: .now))
+        case .dashboard(let admission, let request):
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let channel = context.channel
+            let session = ConnectionSession(
+                services: services,
+                admission: admission,
+                request: request,
+                remote: channel.remoteAddress,
+                logger: logger,
+                hooks: Connection.SocketHooks(
+                    eventLoop: context.eventLoop,
+                    flushOnLoop: { handler.value.flush() },
+                    forceClose: { channel.close(mode: .all, promise: nil) }
+                )
             )
-        )
+            lifecycle = .session(session)
+        case nil:
+            break
+        }
+        pendingRole = nil
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -88,69 +100,78 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         context.fireChannelInactive()
     }
 
+    /// Runs one event through the connection's machine.
+    @discardableResult
+    private func withMachine<Action>(_ event: (inout ConnectionStateMachine) -> Action) -> Action? {
+        switch lifecycle {
+        case .session(let session):
+            return session.connection.withMachine(event)
+        case .echo(var machine):
+            let action = event(&machine)
+            lifecycle = .echo(machine)
+            return action
+        case nil:
+            return nil
+        }
+    }
+
     // MARK: - Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        session?.connection.recordPeerAlive()
+        let now = ContinuousClock.now
+        withMachine { $0.peerFrameReceived() }
         switch assembler.receive(frame) {
         case .text(let buffer):
-            deliver(.text(buffer), opcode: .text, context: context)
+            deliver(.text(buffer), opcode: .text, now: now, context: context)
         case .binary(let buffer):
-            deliver(.binary(buffer), opcode: .binary, context: context)
+            deliver(.binary(buffer), opcode: .binary, now: now, context: context)
         case .ping(let data):
-            guard case .open = handshake else { return }
+            guard withMachine(\.isHandshakeOpen) == true else { return }
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: data)), promise: nil)
         case .pong, .none:
             break
         case .peerClosed(let answer):
-            endHandshake(answering: answer, context: context)
+            perform(withMachine { $0.peerClosed(answer: answer, now: now) }, context: context)
         case .fail(let code):
-            protocolError = code
             logger.debug("Protocol violation", metadata: ["close_code": "\(code)"])
-            endHandshake(answering: code, context: context)
+            perform(withMachine { $0.protocolViolation(code, now: now) }, context: context)
         }
     }
 
-    /// The peer closed or broke the protocol: answer with `code` unless our close is already out,
-    /// then close the socket.
-    private func endHandshake(answering code: WebSocketErrorCode, context: ChannelHandlerContext) {
-        switch handshake {
-        case .open: sendCloseThenShutdown(code, context: context)
-        case .closeSent: shutdown(context: context)
-        case .closing: break
-        }
-    }
-
-    private func deliver(_ message: InboundProcessor.Message, opcode: WebSocketOpcode, context: ChannelHandlerContext) {
-        // After our close frame only the peer's close matters (RFC 6455 §5.5.1).
-        guard case .open = handshake else { return }
-        if let session {
-            session.receive(message, now: .now)
-        } else if isEcho {
+    private func deliver(_ message: InboundProcessor.Message, opcode: WebSocketOpcode, now: ContinuousClock.Instant, context: ChannelHandlerContext) {
+        switch lifecycle {
+        case .session(let session):
+            // After our close frame only the peer's close matters (RFC 6455 §5.5.1).
+            guard session.connection.withMachine(\.isHandshakeOpen) else { return }
+            session.receive(message, now: now)
+        case .echo(let machine):
+            guard machine.isHandshakeOpen else { return }
             switch message {
             case .text(let data), .binary(let data):
                 context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: opcode, data: data)), promise: nil)
             }
+        case nil:
+            break
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? NIOWebSocketError {
             // NIO's protocol error handler in front of this one has sent the close frame and closes the socket.
-            protocolError = error == .invalidFrameLength ? .messageTooLarge : .protocolError
-            handshake = .closing
-            session?.connection.markCloseSent(now: .now)
+            let code: WebSocketErrorCode = error == .invalidFrameLength ? .messageTooLarge : .protocolError
+            withMachine { $0.refusedByFrameDecoder(code, now: .now) }
         } else {
             logger.debug("Connection error", metadata: ["error": "\(error)"])
-            shutdown(context: context)
+            withMachine { _ = $0.inputEnded(now: .now) }
+            context.close(promise: nil)
         }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .some(.inputClosed) = event as? ChannelEvent {
             // The server allows half-closure (for HTTP); a WebSocket peer that stops sending is gone.
-            shutdown(context: context)
+            if withMachine({ $0.inputEnded(now: .now) }) == true { context.close(promise: nil) }
             return
         }
         guard event is ChannelShouldQuiesceEvent else {
@@ -158,41 +179,54 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             return
         }
         // The server stops: dashboard clients get their notice first; the echo endpoint just closes.
-        if let session {
-            session.connection.requestClose(.serverShutdown)
-        } else if case .open = handshake {
-            sendCloseThenShutdown(.goingAway, context: context)
+        switch lifecycle {
+        case .session(let session): session.connection.requestClose(.serverShutdown)
+        case .echo: perform(withMachine { $0.closeNow(.goingAway, now: .now) }, context: context)
+        case nil: break
         }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         writable = context.channel.isWritable
-        if let connection = session?.connection, connection.writabilityChanged(writable: writable, now: .now) {
-            flush()
-        }
+        let writable = writable
+        if withMachine({ $0.writabilityChanged(writable: writable, now: .now) }) == true { flush() }
         context.fireChannelWritabilityChanged()
+    }
+
+    /// Performs the machine's answer to the peer's close, a violation, or a close at once.
+    private func perform(_ action: ConnectionStateMachine.PeerCloseAction?, context: ChannelHandlerContext) {
+        switch action {
+        case .sendCloseThenCloseSocket(let code):
+            // A peer that does not read would hold the frame, and the socket, for good: the sweep's grace ends it.
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(Self.closeFrame(code, reason: nil))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        case .closeSocket:
+            context.close(promise: nil)
+        case .alreadyClosing, nil:
+            break
+        }
     }
 
     // MARK: - Outbound
 
-    /// Writes what the connection has for the socket: pings, queued frames, the notice and close.
+    /// Performs the machine's flush steps: pings, queued frames, the notice and close.
     func flush() {
-        guard let context, let framedWriter, let session else { return }
+        guard let context, let framedWriter, case .session(let session) = lifecycle else { return }
         let connection = session.connection
         for _ in 0..<Self.writesPerTurn {
-            switch connection.nextFlush(writable: writable, now: .now) {
-            case .ping:
-                guard case .open = handshake else { continue }
+            let writable = writable
+            switch connection.withMachine({ $0.nextFlush(writable: writable, now: .now) }) {
+            case .sendPing:
                 context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer())), promise: nil)
             case .write(let frames):
                 write(frames, to: framedWriter)
-            case .close(let request):
-                guard case .open = handshake else { return }
+            case .sendClose(let request):
                 if let notice = session.closeNotice(for: request) {
                     framedWriter.write(NIOAny(IOData.byteBuffer(notice.wire)), promise: nil)
                 }
                 context.writeAndFlush(wrapOutboundOut(Self.closeFrame(request.code, reason: request.reason.rawValue)), promise: nil)
-                handshake = .closeSent
                 return
             case .waitForWritability, .done:
                 return
@@ -218,25 +252,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         if errors > 0 { metrics.errorsSent.increment(by: Int64(errors)) }
     }
 
-    /// Answers the peer's close (or a violation) and closes the socket once the frame is out.
-    private func sendCloseThenShutdown(_ code: WebSocketErrorCode, context: ChannelHandlerContext) {
-        handshake = .closing
-        // A peer that does not read would hold the frame, and the socket, for good: the sweep's grace ends it.
-        session?.connection.markCloseSent(now: .now)
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(Self.closeFrame(code, reason: nil))).whenComplete { _ in
-            channel.close(promise: nil)
-        }
-    }
-
-    private func shutdown(context: ChannelHandlerContext) {
-        handshake = .closing
-        context.close(promise: nil)
-    }
-
     private func finishSession() {
-        session?.finish(protocolError: protocolError)
-        session = nil
+        if case .session(let session) = lifecycle { session.finish() }
+        lifecycle = nil
     }
 
     static func closeFrame(_ code: WebSocketErrorCode, reason: String?) -> WebSocketFrame {

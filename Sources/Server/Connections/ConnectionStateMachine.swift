@@ -1,0 +1,451 @@
+public import NIOWebSocket
+
+/// One connection's lifecycle as a value: its outbound queue, the time-based rules (idle timeout,
+/// credential expiry, write deadline, pings, close grace) and the close handshake. Each event goes
+/// in as a mutating call and one action comes out, which the caller performs; the machine does no
+/// I/O, holds no lock and reads no clock (every event carries `now`), so every transition is
+/// tested without a socket. ``Connection`` is a lock around it plus the socket hooks.
+public struct ConnectionStateMachine: Sendable {
+    public typealias Instant = ContinuousClock.Instant
+
+    /// Whether a flush is owed to the socket.
+    public enum Flush: Sendable, Equatable {
+        /// Nothing to write, or nothing scheduled: the next enqueue or close schedules one.
+        case idle
+        /// Scheduled or running on the channel's event loop: no other is scheduled.
+        case scheduled
+        /// Frames wait for the socket to take bytes again: a writability change resumes it.
+        case waitingForWritability
+    }
+
+    /// What open and draining connections have: frames on their way and the flush that sends them.
+    public struct Outbound: Sendable {
+        public var queue: OutboundQueue
+        public var flush: Flush = .idle
+
+        /// Marks a flush scheduled; whether the caller must schedule it (none was owed).
+        mutating func scheduleFlush() -> Bool {
+            guard flush == .idle else { return false }
+            flush = .scheduled
+            return true
+        }
+    }
+
+    /// Whether the socket takes bytes, for the write deadline.
+    public enum WriteStall: Sendable, Equatable {
+        case none
+        /// Bytes have waited since then.
+        case stalled(since: Instant)
+        /// This stall passed the write deadline and was counted as a send failure, once.
+        case counted(since: Instant)
+    }
+
+    /// Whether the peer is known to be alive (Hummingbird's rule: a ping each interval; no frame
+    /// at all by the next one means a dead peer).
+    public enum Liveness: Sendable, Equatable {
+        /// The peer sent a frame since the last ping (or none was sent yet).
+        case heard(lastPingAt: Instant)
+        /// A ping is decided and owed to the flusher; the peer has sent nothing since.
+        case pingOwed(at: Instant)
+        /// The ping is written; the peer has sent nothing since.
+        case awaitingPeer(pingAt: Instant)
+
+        var lastPingAt: Instant {
+            switch self {
+            case .heard(let at), .pingOwed(let at), .awaitingPeer(let at): at
+            }
+        }
+    }
+
+    public struct Open: Sendable {
+        public var outbound: Outbound
+        public var idle: IdleTracker
+        /// When the connection's credential stops being valid.
+        public var credentialExpiry: Instant?
+        public var stall: WriteStall = .none
+        public var liveness: Liveness
+    }
+
+    public struct Draining: Sendable {
+        public var outbound: Outbound
+        public var request: CloseRequest
+        /// When the close was requested: the close grace runs from here.
+        public var since: Instant
+    }
+
+    /// How the connection ends, for the log line of its end.
+    public enum Ending: Sendable, Equatable {
+        /// The server closed it (requested, perhaps not sent when the socket went).
+        case server(CloseRequest)
+        /// The client closed it first, or the socket went without a close.
+        case client
+        /// The client broke the protocol and was answered with this close code.
+        case protocolViolation(WebSocketErrorCode)
+    }
+
+    public enum State: Sendable {
+        /// Serving: frames are queued and flushed, the sweep's rules apply.
+        case open(Open)
+        /// A close is requested: the queued frames go out, then the notice and the close frame.
+        case draining(Draining)
+        /// Our close frame is out; the peer's answer is awaited, within the close grace of `since`.
+        case closeSent(since: Instant, request: CloseRequest)
+        /// The socket is being closed: a close was answered or a violation refused. Bounded by the
+        /// close grace of `since` too: a peer that does not read would hold the last frame, and the socket.
+        case closingSocket(since: Instant, ending: Ending)
+        /// The socket is closed; nothing more happens.
+        case finished
+    }
+
+    /// The most one flush step takes off the queue for one write.
+    static let batchFrames = 256
+    static let batchBytes = 256 * 1_024
+
+    public private(set) var state: State
+
+    public init(queue: OutboundQueue, idleTimeout: Duration, credentialExpiry: Instant? = nil, now: Instant) {
+        state = .open(
+            Open(
+                outbound: Outbound(queue: queue),
+                idle: IdleTracker(timeout: idleTimeout, now: now),
+                credentialExpiry: credentialExpiry,
+                liveness: .heard(lastPingAt: now)
+            )
+        )
+    }
+
+    // MARK: - Fan-out
+
+    public enum EnqueueAction: Sendable, Equatable {
+        /// Queued; `scheduleFlush` when the caller must schedule the flush that sends it.
+        case enqueued(scheduleFlush: Bool)
+        /// The frame did not fit: a send failure, the streak's length.
+        case rejected(consecutiveFailures: Int)
+        /// The frame did not fit and the streak reached the threshold: the queue is dropped and a
+        /// backpressure close is requested; the caller schedules the flush that sends it.
+        case rejectedAndClosing(consecutiveFailures: Int)
+        /// The connection is closing or closed and takes no more frames.
+        case notOpen
+    }
+
+    public mutating func enqueue(_ frame: OutboundFrame, now: Instant) -> EnqueueAction {
+        guard case .open(var open) = state else { return .notOpen }
+        switch open.outbound.queue.enqueue(frame) {
+        case .enqueued:
+            let schedule = open.outbound.scheduleFlush()
+            state = .open(open)
+            return .enqueued(scheduleFlush: schedule)
+        case .rejected(let failures, let disconnect):
+            guard disconnect else {
+                state = .open(open)
+                return .rejected(consecutiveFailures: failures)
+            }
+            // The flush this close needs is scheduled by the caller: `close` marks it.
+            _ = close(open, .backpressure(failures: failures), now: now)
+            return .rejectedAndClosing(consecutiveFailures: failures)
+        }
+    }
+
+    public enum CloseAction: Sendable, Equatable {
+        /// The close is requested; `scheduleFlush` when the caller must schedule the flush that sends it.
+        case accepted(scheduleFlush: Bool)
+        /// Another close came first.
+        case ignored
+    }
+
+    /// Asks for a notice and a close frame. The first request wins.
+    public mutating func requestClose(_ request: CloseRequest, now: Instant) -> CloseAction {
+        guard case .open(let open) = state else { return .ignored }
+        return .accepted(scheduleFlush: close(open, request, now: now))
+    }
+
+    /// Moves to draining; whether the caller must schedule the flush.
+    private mutating func close(_ open: Open, _ request: CloseRequest, now: Instant) -> Bool {
+        var outbound = open.outbound
+        if request.dropsPendingFrames { _ = outbound.queue.removeAll() }
+        // A flush that waits for writability sends the close when the socket takes bytes again,
+        // or the close grace ends the connection.
+        let schedule = outbound.scheduleFlush()
+        state = .draining(Draining(outbound: outbound, request: request, since: now))
+        return schedule
+    }
+
+    // MARK: - The flusher (the channel's event loop)
+
+    public enum FlushAction: Sendable {
+        /// Write a ping (the sweep found the connection quiet for a ping interval), then ask again.
+        case sendPing
+        /// Write these frames, then ask again.
+        case write([OutboundFrame])
+        /// Every queued frame is out: write the notice and the close frame.
+        case sendClose(CloseRequest)
+        /// The socket takes no more bytes for now; a writability change resumes the flush.
+        case waitForWritability
+        /// Nothing to write.
+        case done
+    }
+
+    /// The flusher's next step. `writable` is the channel's writability: while it is false, queued
+    /// frames wait and the write deadline runs.
+    public mutating func nextFlush(writable: Bool, now: Instant) -> FlushAction {
+        switch state {
+        case .open(var open):
+            defer { state = .open(open) }
+            if case .pingOwed(let at) = open.liveness {
+                open.liveness = .awaitingPeer(pingAt: at)
+                return .sendPing
+            }
+            guard !open.outbound.queue.isEmpty else {
+                open.outbound.flush = .idle
+                return .done
+            }
+            guard writable else {
+                open.outbound.flush = .waitingForWritability
+                if open.stall == .none { open.stall = .stalled(since: now) }
+                return .waitForWritability
+            }
+            return .write(open.outbound.queue.dequeueBatch(maxFrames: Self.batchFrames, maxBytes: Self.batchBytes))
+        case .draining(var draining):
+            guard draining.outbound.queue.isEmpty else {
+                defer { state = .draining(draining) }
+                guard writable else {
+                    draining.outbound.flush = .waitingForWritability
+                    return .waitForWritability
+                }
+                return .write(draining.outbound.queue.dequeueBatch(maxFrames: Self.batchFrames, maxBytes: Self.batchBytes))
+            }
+            state = .closeSent(since: draining.since, request: draining.request)
+            return .sendClose(draining.request)
+        case .closeSent, .closingSocket, .finished:
+            return .done
+        }
+    }
+
+    /// The channel's writability changed: a stall starts the write deadline, its end stops it.
+    /// Returns whether the caller must resume the flush that waits for it.
+    public mutating func writabilityChanged(writable: Bool, now: Instant) -> Bool {
+        switch state {
+        case .open(var open):
+            defer { state = .open(open) }
+            if !writable {
+                if open.stall == .none { open.stall = .stalled(since: now) }
+                return false
+            }
+            open.stall = .none
+            return Self.resume(&open.outbound)
+        case .draining(var draining):
+            defer { state = .draining(draining) }
+            return writable && Self.resume(&draining.outbound)
+        case .closeSent, .closingSocket, .finished:
+            return false
+        }
+    }
+
+    private static func resume(_ outbound: inout Outbound) -> Bool {
+        guard outbound.flush == .waitingForWritability else { return false }
+        outbound.flush = .scheduled
+        return true
+    }
+
+    // MARK: - The reader
+
+    /// A message arrived: the idle timer starts again.
+    public mutating func messageReceived(at now: Instant) {
+        guard case .open(var open) = state else { return }
+        open.idle.recordActivity(at: now)
+        state = .open(open)
+    }
+
+    /// Any frame arrived (a pong included): the peer is alive. An owed ping is no longer needed.
+    public mutating func peerFrameReceived() {
+        guard case .open(var open) = state else { return }
+        switch open.liveness {
+        case .heard: return
+        case .pingOwed(let at), .awaitingPeer(let at): open.liveness = .heard(lastPingAt: at)
+        }
+        state = .open(open)
+    }
+
+    /// Whether the close handshake is still open on our side, so that frames may go out (a pong
+    /// to the peer's ping, an echo): after our close frame only the peer's close matters (RFC 6455 §5.5.1).
+    public var isHandshakeOpen: Bool {
+        switch state {
+        case .open, .draining: true
+        case .closeSent, .closingSocket, .finished: false
+        }
+    }
+
+    public enum PeerCloseAction: Sendable, Equatable {
+        /// Write a close frame with this code (an answer, or a refusal), then close the socket.
+        case sendCloseThenCloseSocket(WebSocketErrorCode)
+        /// Our close frame is out already: close the socket.
+        case closeSocket
+        /// The socket is being closed already.
+        case alreadyClosing
+    }
+
+    /// The peer's close frame arrived: answered with `answer` (its own code, RFC 6455 §5.5.1).
+    public mutating func peerClosed(answer: WebSocketErrorCode, now: Instant) -> PeerCloseAction {
+        endHandshake(code: answer, ending: serverEnding ?? .client, now: now)
+    }
+
+    /// The peer broke the protocol: refused with `code`.
+    public mutating func protocolViolation(_ code: WebSocketErrorCode, now: Instant) -> PeerCloseAction {
+        endHandshake(code: code, ending: .protocolViolation(code), now: now)
+    }
+
+    /// Closes at once with `code`, without a notice or the queued frames (the echo endpoint on shutdown).
+    public mutating func closeNow(_ code: WebSocketErrorCode, now: Instant) -> PeerCloseAction {
+        endHandshake(code: code, ending: serverEnding ?? .client, now: now)
+    }
+
+    private mutating func endHandshake(code: WebSocketErrorCode, ending: Ending, now: Instant) -> PeerCloseAction {
+        switch state {
+        case .open, .draining:
+            state = .closingSocket(since: now, ending: ending)
+            return .sendCloseThenCloseSocket(code)
+        case .closeSent(_, let request):
+            state = .closingSocket(since: now, ending: .server(request))
+            return .closeSocket
+        case .closingSocket, .finished:
+            return .alreadyClosing
+        }
+    }
+
+    /// NIO's protocol error handler, in front of the connection's handler, refused a frame with
+    /// `code` and closes the socket itself.
+    public mutating func refusedByFrameDecoder(_ code: WebSocketErrorCode, now: Instant) {
+        switch state {
+        case .open, .draining, .closeSent: state = .closingSocket(since: now, ending: .protocolViolation(code))
+        case .closingSocket, .finished: break
+        }
+    }
+
+    /// The peer will send nothing more (its half of the TCP connection closed, or an error):
+    /// whether the caller must close the socket.
+    public mutating func inputEnded(now: Instant) -> Bool {
+        switch state {
+        case .open, .draining, .closeSent:
+            state = .closingSocket(since: now, ending: serverEnding ?? .client)
+            return true
+        case .closingSocket, .finished:
+            return false
+        }
+    }
+
+    /// The socket is closed: how the connection ended, for its log line.
+    public mutating func socketClosed() -> Ending {
+        defer { state = .finished }
+        switch state {
+        case .open: return .client
+        case .draining(let draining): return .server(draining.request)
+        case .closeSent(_, let request): return .server(request)
+        case .closingSocket(_, let ending): return ending
+        case .finished: return .client
+        }
+    }
+
+    /// The server's close, requested or sent, if there is one.
+    private var serverEnding: Ending? {
+        switch state {
+        case .draining(let draining): .server(draining.request)
+        case .closeSent(_, let request): .server(request)
+        case .closingSocket(_, let ending): ending
+        case .open, .finished: nil
+        }
+    }
+
+    // MARK: - The sweep
+
+    /// The time-based rules' settings.
+    public struct SweepRules: Sendable {
+        public var writeDeadline: Duration
+        public var closeGrace: Duration
+        /// How often a quiet connection is pinged; nil sends no pings.
+        public var pingInterval: Duration?
+
+        public init(writeDeadline: Duration, closeGrace: Duration, pingInterval: Duration? = nil) {
+            self.writeDeadline = writeDeadline
+            self.closeGrace = closeGrace
+            self.pingInterval = pingInterval
+        }
+    }
+
+    /// Why the sweep closes a connection.
+    public enum SweepClose: Sendable, Equatable {
+        /// No inbound message for the idle timeout.
+        case idle
+        /// The credential expired (`token_expired`, 4401).
+        case tokenExpired
+        /// A write passed its deadline and the failure streak reached the threshold (1013).
+        case backpressure
+    }
+
+    /// Why the sweep closes a socket outright.
+    public enum ForceClose: Sendable, Equatable {
+        /// The peer sent nothing for a ping interval after a ping.
+        case pingTimeout
+        /// The close took longer than the grace.
+        case closeGraceElapsed
+    }
+
+    public enum SweepAction: Sendable, Equatable {
+        case none
+        /// A write passed its deadline: a send failure, counted once per stall.
+        case writeDeadlineMissed
+        /// A close is requested; `scheduleFlush` when the caller must schedule the flush that sends it.
+        case close(SweepClose, scheduleFlush: Bool)
+        /// A ping is owed; the caller schedules the flush that writes it when `scheduleFlush`.
+        case sendPing(scheduleFlush: Bool)
+        /// Close the socket without a handshake.
+        case forceClose(ForceClose)
+    }
+
+    /// Applies the time-based rules, the first that applies, in this order: the write deadline,
+    /// the credential's expiry, the idle timeout, the ping; while closing, the close grace.
+    public mutating func sweep(now: Instant, rules: SweepRules) -> SweepAction {
+        switch state {
+        case .open(var open):
+            if case .stalled(let since) = open.stall, since.duration(to: now) >= rules.writeDeadline {
+                open.stall = .counted(since: since)
+                if case .rejected(let failures, true) = open.outbound.queue.recordFailure() {
+                    return .close(.backpressure, scheduleFlush: close(open, .backpressure(failures: failures), now: now))
+                }
+                state = .open(open)
+                return .writeDeadlineMissed
+            }
+            if let expiry = open.credentialExpiry, now >= expiry {
+                return .close(.tokenExpired, scheduleFlush: close(open, .tokenExpired, now: now))
+            }
+            if open.idle.isIdle(at: now) {
+                let request = CloseRequest.idleTimeout(after: Int(open.idle.timeout.components.seconds))
+                return .close(.idle, scheduleFlush: close(open, request, now: now))
+            }
+            guard let interval = rules.pingInterval, open.liveness.lastPingAt.duration(to: now) >= interval else {
+                state = .open(open)
+                return .none
+            }
+            if case .heard = open.liveness {
+                open.liveness = .pingOwed(at: now)
+                let schedule = open.outbound.scheduleFlush()
+                state = .open(open)
+                return .sendPing(scheduleFlush: schedule)
+            }
+            return .forceClose(.pingTimeout)
+        case .draining(let draining):
+            return draining.since.duration(to: now) >= rules.closeGrace ? .forceClose(.closeGraceElapsed) : .none
+        case .closeSent(let since, _), .closingSocket(let since, _):
+            return since.duration(to: now) >= rules.closeGrace ? .forceClose(.closeGraceElapsed) : .none
+        case .finished:
+            return .none
+        }
+    }
+
+    /// Empties the queue without writing: for micro-benchmarks of the fan-out, which have no socket.
+    public mutating func drainForBenchmark() {
+        guard case .open(var open) = state else { return }
+        _ = open.outbound.queue.removeAll()
+        open.outbound.flush = .idle
+        state = .open(open)
+    }
+}
