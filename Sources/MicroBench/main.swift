@@ -130,7 +130,6 @@ for recipients in [1_000, 10_000] {
         Connection(
             id: "c-\(index)",
             endpoint: .system,
-            subscriptions: [.system],
             queue: OutboundQueue(maxBytes: 1 << 40, maxFrames: Int.max, failureThreshold: 5),
             idleTimeout: .seconds(600),
             now: .now,
@@ -138,7 +137,7 @@ for recipients in [1_000, 10_000] {
             hooks: Connection.SocketHooks(eventLoop: nil, flushOnLoop: {}, forceClose: {})
         )
     }
-    for connection in connections { _ = manager.register(connection) }
+    for connection in connections { _ = manager.register(connection, topics: [.system]) }
     let router = EventRouter(manager: manager, lastKnown: LastKnownData(), logger: logger)
     let event = try BroadcastEvent(
         type: "system_update",

@@ -21,7 +21,6 @@ import Testing
         Connection(
             id: "c-1",
             endpoint: .dashboard,
-            subscriptions: [.agents],
             queue: OutboundQueue(maxBytes: 1 << 20, maxFrames: 10, failureThreshold: 5),
             idleTimeout: idle,
             now: start,

@@ -15,7 +15,6 @@ import Testing
             Connection(
                 id: "c-\(index)",
                 endpoint: .system,
-                subscriptions: [.system],
                 queue: OutboundQueue(maxBytes: 1 << 20, maxFrames: 10, failureThreshold: 5),
                 idleTimeout: .seconds(600),
                 now: .now,

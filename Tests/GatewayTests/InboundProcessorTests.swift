@@ -10,9 +10,9 @@ import Testing
 
     func processor(_ subscriptions: Set<Subscription> = [.agents], burst: Int = 40) -> InboundProcessor {
         InboundProcessor(
-            subscriptions: subscriptions,
+            subscriptions: ConnectionSubscriptions(topics: subscriptions, maxSubscriptions: 10),
             rateLimiter: RateLimiter(rate: 20, burst: burst, cooldown: .seconds(5), abuseWindow: .seconds(30), now: start),
-            limits: .init(maxMessageBytes: 256, maxSubscriptions: 10)
+            maxMessageBytes: 256
         )
     }
 
@@ -81,13 +81,13 @@ import Testing
 
     @Test func tooManySubscriptionsChangeNothing() {
         var inbound = InboundProcessor(
-            subscriptions: [.agents],
+            subscriptions: ConnectionSubscriptions(topics: [.agents], maxSubscriptions: 3),
             rateLimiter: RateLimiter(rate: 20, burst: 40, cooldown: .seconds(5), abuseWindow: nil, now: start),
-            limits: .init(maxMessageBytes: 4_096, maxSubscriptions: 3)
+            maxMessageBytes: 4_096
         )
         let actions = inbound.process(text(#"{"type":"subscribe","subscriptions":["tasks","system","alerts","coordination"]}"#), at: start)
         #expect(actions == [.reply(.error(message: "Too many subscriptions requested", code: .tooManySubscriptions), correlationId: nil)])
-        #expect(inbound.subscriptions == [.agents])
+        #expect(inbound.subscriptions.topics == [.agents])
     }
 
     @Test func unsubscribeIgnoresUnknownNames() {

@@ -4,7 +4,7 @@ public import Logging
 public import NIOCore
 import Synchronization
 
-/// One client connection as the rest of the gateway sees it: an id, its topics and its lifecycle
+/// One client connection as the rest of the gateway sees it: an id and its lifecycle
 /// (``ConnectionStateMachine``: the outbound queue, the time-based rules, the close handshake).
 /// Fan-out, the connection's channel handler and the sweeper meet here, under one lock, and
 /// perform the machine's actions on the socket through its hooks.
@@ -41,7 +41,6 @@ public final class Connection: Sendable {
 
     private struct State {
         var machine: ConnectionStateMachine
-        var subscriptions: Set<Subscription>
         var hooks: SocketHooks?
 
         /// The hooks to schedule a flush with, when the machine says one is owed.
@@ -61,7 +60,6 @@ public final class Connection: Sendable {
         id: String,
         endpoint: DashboardEndpoint,
         subject: String? = nil,
-        subscriptions: Set<Subscription>,
         queue: OutboundQueue,
         idleTimeout: Duration,
         credentialExpiry: ContinuousClock.Instant? = nil,
@@ -77,7 +75,6 @@ public final class Connection: Sendable {
         self.state = Mutex(
             State(
                 machine: ConnectionStateMachine(queue: queue, idleTimeout: idleTimeout, credentialExpiry: credentialExpiry, now: now),
-                subscriptions: subscriptions,
                 hooks: hooks
             )
         )
@@ -92,17 +89,9 @@ public final class Connection: Sendable {
         return logger
     }
 
-    public var subscriptions: Set<Subscription> {
-        state.withLock { $0.subscriptions }
-    }
-
     /// The lifecycle's state, for tests and diagnostics.
     public var machineState: ConnectionStateMachine.State {
         state.withLock { $0.machine.state }
-    }
-
-    func setSubscriptions(_ subscriptions: Set<Subscription>) {
-        state.withLock { $0.subscriptions = subscriptions }
     }
 
     // MARK: - Fan-out side

@@ -14,8 +14,14 @@ public final class ConnectionManager: Sendable {
         public var oldest: (id: String, openedAt: Date)?
     }
 
+    /// A registered connection and its topics: the index's copy of what its inbound processor owns.
+    private struct Registered {
+        var connection: Connection
+        var topics: Set<Subscription>
+    }
+
     private struct State {
-        var connections: [String: Connection] = [:]
+        var connections: [String: Registered] = [:]
         var topics: [Subscription: [ObjectIdentifier: Connection]] = [:]
         /// Recipients per topic as an array, rebuilt after a change, so a broadcast takes it in O(1).
         var recipients: [Subscription: [Connection]] = [:]
@@ -30,17 +36,18 @@ public final class ConnectionManager: Sendable {
         self.logger = logger
     }
 
-    /// Adds a connection; an open connection with the same id is returned so the caller can replace it.
-    public func register(_ connection: Connection) -> Connection? {
+    /// Adds a connection with its topics; an open connection with the same id is returned so the
+    /// caller can replace it.
+    public func register(_ connection: Connection, topics: Set<Subscription>) -> Connection? {
         let (replaced, counts, open) = state.withLock { state -> (Connection?, [Subscription: Int], Int) in
             let previous = state.connections[connection.id]
             if let previous { Self.remove(previous, from: &state) }
-            state.connections[connection.id] = connection
-            for subscription in connection.subscriptions {
-                state.topics[subscription, default: [:]][ObjectIdentifier(connection)] = connection
-                state.recipients[subscription] = nil
+            state.connections[connection.id] = Registered(connection: connection, topics: topics)
+            for topic in topics {
+                state.topics[topic, default: [:]][ObjectIdentifier(connection)] = connection
+                state.recipients[topic] = nil
             }
-            return (previous, Self.counts(state), state.connections.count)
+            return (previous?.connection, Self.counts(state), state.connections.count)
         }
         metrics.connections.set(Double(open))
         publish(counts)
@@ -50,9 +57,9 @@ public final class ConnectionManager: Sendable {
     /// Removes a connection if it is still the one registered under its id.
     public func unregister(_ connection: Connection) {
         let update = state.withLock { state -> (counts: [Subscription: Int], open: Int)? in
-            guard state.connections[connection.id] === connection else { return nil }
+            guard let registered = state.connections[connection.id], registered.connection === connection else { return nil }
             state.connections[connection.id] = nil
-            Self.remove(connection, from: &state)
+            Self.remove(registered, from: &state)
             return (Self.counts(state), state.connections.count)
         }
         guard let update else { return }
@@ -60,32 +67,40 @@ public final class ConnectionManager: Sendable {
         publish(update.counts)
     }
 
-    public func updateSubscriptions(of connection: Connection, to subscriptions: Set<Subscription>) {
+    /// The connection's topics changed (its inbound processor says so): the index follows.
+    public func updateSubscriptions(of connection: Connection, to topics: Set<Subscription>) {
         let counts = state.withLock { state -> [Subscription: Int]? in
-            let previous = connection.subscriptions
-            connection.setSubscriptions(subscriptions)
-            guard state.connections[connection.id] === connection else { return nil }
+            guard let registered = state.connections[connection.id], registered.connection === connection else { return nil }
             let key = ObjectIdentifier(connection)
-            for removed in previous.subtracting(subscriptions) {
+            for removed in registered.topics.subtracting(topics) {
                 state.topics[removed]?[key] = nil
                 state.recipients[removed] = nil
             }
-            for added in subscriptions.subtracting(previous) {
+            for added in topics.subtracting(registered.topics) {
                 state.topics[added, default: [:]][key] = connection
                 state.recipients[added] = nil
             }
+            state.connections[connection.id]?.topics = topics
             return Self.counts(state)
         }
         if let counts { publish(counts) }
     }
 
-    /// Enqueues one serialized frame for every subscriber of `topic`; returns how many took it.
-    @discardableResult
+    /// The topics the index holds for a connection; nil when it is not registered.
+    public func topics(of connection: Connection) -> Set<Subscription>? {
+        state.withLock { state in
+            guard let registered = state.connections[connection.id], registered.connection === connection else { return nil }
+            return registered.topics
+        }
+    }
+
     /// How many connections are subscribed to `topic` now.
     public func subscriberCount(of topic: Subscription) -> Int {
         state.withLock { $0.topics[topic]?.count ?? 0 }
     }
 
+    /// Enqueues one serialized frame for every subscriber of `topic`; returns how many took it.
+    @discardableResult
     public func broadcast(_ frame: OutboundFrame, to topic: Subscription) -> Int {
         let started = ContinuousClock.now
         let recipients = state.withLock { state -> [Connection] in
@@ -128,11 +143,11 @@ public final class ConnectionManager: Sendable {
     }
 
     public func connection(id: String) -> Connection? {
-        state.withLock { $0.connections[id] }
+        state.withLock { $0.connections[id]?.connection }
     }
 
     public var allConnections: [Connection] {
-        state.withLock { Array($0.connections.values) }
+        state.withLock { $0.connections.values.map(\.connection) }
     }
 
     public var count: Int {
@@ -141,7 +156,7 @@ public final class ConnectionManager: Sendable {
 
     public func stats() -> Stats {
         state.withLock { state in
-            let oldest = state.connections.values.min { $0.openedAt < $1.openedAt }
+            let oldest = state.connections.values.map(\.connection).min { $0.openedAt < $1.openedAt }
             return Stats(
                 connections: state.connections.count,
                 subscribers: Self.counts(state),
@@ -150,9 +165,9 @@ public final class ConnectionManager: Sendable {
         }
     }
 
-    private static func remove(_ connection: Connection, from state: inout State) {
-        let key = ObjectIdentifier(connection)
-        for subscription in connection.subscriptions {
+    private static func remove(_ registered: Registered, from state: inout State) {
+        let key = ObjectIdentifier(registered.connection)
+        for subscription in registered.topics {
             state.topics[subscription]?[key] = nil
             state.recipients[subscription] = nil
         }

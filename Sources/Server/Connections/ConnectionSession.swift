@@ -38,28 +38,19 @@ final class ConnectionSession {
         if configuration.access.required, let existing = services.manager.connection(id: connectionId), existing.subject != grant.subject {
             connectionId = FrameEncoder.newCorrelationId()
         }
-        var greetingErrors: [InboundProcessor.Reply] = []
         // Topics the credential forbids are left out of an endpoint's defaults; asking for them was refused (403).
-        var subscriptions = endpoint.defaultSubscriptions.filter(grant.permits)
-        if let (names, resolution) = admission.requested {
-            if names.count > configuration.maxSubscriptions {
-                greetingErrors.append(.error(message: ErrorText.tooManySubscriptions, code: .tooManySubscriptions))
-            } else if !names.isEmpty {
-                subscriptions = resolution.valid.filter(grant.permits)
-                if !resolution.invalid.isEmpty {
-                    greetingErrors.append(
-                        .error(message: ErrorText.invalidSubscriptions(resolution.invalid), code: .invalidSubscription)
-                    )
-                }
-            }
-        }
+        let (subscriptions, greetingErrors) = ConnectionSubscriptions.connecting(
+            defaults: endpoint.defaultSubscriptions,
+            requested: admission.requested,
+            forbidden: grant.forbiddenTopics,
+            maxSubscriptions: configuration.maxSubscriptions
+        )
 
         let now = ContinuousClock.now
         connection = Connection(
             id: connectionId,
             endpoint: endpoint,
             subject: grant.subject,
-            subscriptions: subscriptions,
             queue: OutboundQueue(
                 maxBytes: configuration.outboundQueueMaxBytes,
                 maxFrames: configuration.outboundQueueMaxFrames,
@@ -80,10 +71,9 @@ final class ConnectionSession {
                 abuseWindow: configuration.rateLimitAbuseWindow,
                 now: now
             ),
-            limits: .init(maxMessageBytes: configuration.maxMessageBytes, maxSubscriptions: configuration.maxSubscriptions),
-            forbiddenTopics: grant.forbiddenTopics
+            maxMessageBytes: configuration.maxMessageBytes
         )
-        if let replaced = services.manager.register(connection) {
+        if let replaced = services.manager.register(connection, topics: subscriptions.topics) {
             replaced.requestClose(.replaced)
             connection.logger.info("Connection id reused: the previous connection is replaced")
         }
@@ -139,7 +129,7 @@ final class ConnectionSession {
     /// `connection_established` first; on the dashboard, `dashboard_initialized` second; then any query errors.
     private func greet(errors: [InboundProcessor.Reply]) {
         let serverTime = FrameEncoder.timestamp()
-        let subscriptions = SubscriptionRules.sorted(connection.subscriptions)
+        let subscriptions = processor.subscriptions.sorted
         var messages: [ServerMessage] = [
             .connectionEstablished(
                 ConnectionEstablished(
@@ -164,7 +154,7 @@ final class ConnectionSession {
                             serverTime: serverTime,
                             contractVersion: services.configuration.contractVersion
                         ),
-                        snapshot: services.lastKnown.snapshot(for: connection.subscriptions),
+                        snapshot: services.lastKnown.snapshot(for: processor.subscriptions.topics),
                         correlationId: FrameEncoder.newCorrelationId(),
                         timestamp: serverTime
                     )

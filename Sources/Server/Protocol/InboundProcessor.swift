@@ -7,16 +7,6 @@ import NIOFoundationEssentialsCompat
 /// without doing any I/O: rate limit, size, JSON, dispatch. Owned by the
 /// connection's reader, so it needs no locking.
 public struct InboundProcessor: Sendable {
-    public struct Limits: Sendable {
-        public var maxMessageBytes: Int
-        public var maxSubscriptions: Int
-
-        public init(maxMessageBytes: Int, maxSubscriptions: Int) {
-            self.maxMessageBytes = maxMessageBytes
-            self.maxSubscriptions = maxSubscriptions
-        }
-    }
-
     /// A reply to the client; the session adds `timestamp` and the correlation id.
     public enum Reply: Equatable, Sendable {
         case pong
@@ -46,18 +36,17 @@ public struct InboundProcessor: Sendable {
         case binary(ByteBuffer)
     }
 
-    public private(set) var subscriptions: Set<Subscription>
+    /// The connection's topics: this processor is their one owner.
+    public private(set) var subscriptions: ConnectionSubscriptions
     private var rateLimiter: RateLimiter
-    private let limits: Limits
-    /// Topics the connection's credential does not allow.
-    private let forbiddenTopics: Set<Subscription>
+    /// Text messages above this get an error and are dropped.
+    private let maxMessageBytes: Int
     private let decoder = JSONDecoder()
 
-    public init(subscriptions: Set<Subscription>, rateLimiter: RateLimiter, limits: Limits, forbiddenTopics: Set<Subscription> = []) {
+    public init(subscriptions: ConnectionSubscriptions, rateLimiter: RateLimiter, maxMessageBytes: Int) {
         self.subscriptions = subscriptions
         self.rateLimiter = rateLimiter
-        self.limits = limits
-        self.forbiddenTopics = forbiddenTopics
+        self.maxMessageBytes = maxMessageBytes
     }
 
     /// Every message takes a token, malformed ones included, so that error
@@ -84,7 +73,7 @@ public struct InboundProcessor: Sendable {
         case .text(let text):
             bytes = text
         }
-        guard bytes.readableBytes <= limits.maxMessageBytes else {
+        guard bytes.readableBytes <= maxMessageBytes else {
             return [.reply(.error(message: ErrorText.messageTooLarge, code: .messageTooLarge), correlationId: nil)]
         }
         let clientMessage: ClientMessage
@@ -104,12 +93,12 @@ public struct InboundProcessor: Sendable {
             let names = SubscriptionRules.requestedNames(subscribe.subscriptions, sent: subscribe.additionalProperties["subscriptions"])
             return self.subscribe(names, correlationId: Self.echoable(subscribe.correlationId))
         case .unsubscribe(let unsubscribe):
-            let names = SubscriptionRules.requestedNames(unsubscribe.subscriptions, sent: unsubscribe.additionalProperties["subscriptions"])
-            let resolution = SubscriptionRules.resolve(names)
-            subscriptions.subtract(resolution.valid)
+            subscriptions.unsubscribe(
+                SubscriptionRules.requestedNames(unsubscribe.subscriptions, sent: unsubscribe.additionalProperties["subscriptions"])
+            )
             return [
-                .setSubscriptions(subscriptions),
-                .reply(.subscriptionUpdated(SubscriptionRules.sorted(subscriptions)), correlationId: Self.echoable(unsubscribe.correlationId)),
+                .setSubscriptions(subscriptions.topics),
+                .reply(.subscriptionUpdated(subscriptions.sorted), correlationId: Self.echoable(unsubscribe.correlationId)),
             ]
         case .requestData(let request):
             let correlationId = Self.echoable(request.correlationId)
@@ -133,36 +122,13 @@ public struct InboundProcessor: Sendable {
     }
 
     private mutating func subscribe(_ names: [String], correlationId: String?) -> [Action] {
-        guard names.count <= limits.maxSubscriptions else {
-            return [.reply(.error(message: ErrorText.tooManySubscriptions, code: .tooManySubscriptions), correlationId: correlationId)]
-        }
-        let resolution = SubscriptionRules.resolve(names)
-        var actions: [Action] = []
-        if !resolution.invalid.isEmpty {
-            actions.append(
-                .reply(
-                    .error(message: ErrorText.invalidSubscriptions(resolution.invalid), code: .invalidSubscription),
-                    correlationId: correlationId
-                )
-            )
-            actions.append(.logInvalidSubscriptions(resolution.invalid))
-        }
-        // Checked on every subscribe, not only at connect.
-        let forbidden = resolution.valid.intersection(forbiddenTopics)
-        if !forbidden.isEmpty {
-            actions.append(
-                .reply(
-                    .error(
-                        message: ErrorText.forbiddenSubscriptions(SubscriptionRules.sorted(forbidden).map(\.rawValue)),
-                        code: .forbiddenSubscription
-                    ),
-                    correlationId: correlationId
-                )
-            )
-        }
-        subscriptions.formUnion(resolution.valid.subtracting(forbidden))
-        actions.append(.setSubscriptions(subscriptions))
-        actions.append(.reply(.subscriptionUpdated(SubscriptionRules.sorted(subscriptions)), correlationId: correlationId))
+        let change = subscriptions.subscribe(names)
+        var actions = change.errors.map { Action.reply($0, correlationId: correlationId) }
+        if !change.invalid.isEmpty { actions.insert(.logInvalidSubscriptions(change.invalid), at: 1) }
+        // Too many names change nothing and get their error alone.
+        guard names.count <= subscriptions.maxSubscriptions else { return actions }
+        actions.append(.setSubscriptions(subscriptions.topics))
+        actions.append(.reply(.subscriptionUpdated(subscriptions.sorted), correlationId: correlationId))
         return actions
     }
 

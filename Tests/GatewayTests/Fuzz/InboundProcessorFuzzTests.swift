@@ -13,9 +13,9 @@ import Testing
         var random = SeededRandom(seed: seed)
         let now = ContinuousClock.now
         var processor = InboundProcessor(
-            subscriptions: [.coordination, .tasks],
+            subscriptions: ConnectionSubscriptions(topics: [.coordination, .tasks], maxSubscriptions: 10),
             rateLimiter: RateLimiter(rate: 1e9, burst: 1_000_000, cooldown: .seconds(5), abuseWindow: nil, now: now),
-            limits: .init(maxMessageBytes: 16_384, maxSubscriptions: 10)
+            maxMessageBytes: 16_384
         )
         var mismatches: [String] = []
         for _ in 0..<50_000 {
