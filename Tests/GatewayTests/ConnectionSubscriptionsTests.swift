@@ -51,15 +51,7 @@ import Testing
 
     @Test func theManagersIndexFollowsEveryChange() {
         let manager = ConnectionManager(metrics: GatewayMetrics(registry: PrometheusCollectorRegistry()), logger: Logger(label: "test"))
-        let connection = Connection(
-            id: "c-1",
-            endpoint: .dashboard,
-            queue: OutboundQueue(maxBytes: 1 << 20, maxFrames: 10, failureThreshold: 5),
-            idleTimeout: .seconds(600),
-            now: .now,
-            logger: Logger(label: "test"),
-            hooks: Connection.SocketHooks(eventLoop: nil, flushOnLoop: {}, forceClose: {})
-        )
+        let connection = Connection.testing()
         #expect(manager.register(connection, topics: [.agents]) == nil)
         #expect(manager.subscriberCount(of: .agents) == 1)
         manager.updateSubscriptions(of: connection, to: [.tasks])

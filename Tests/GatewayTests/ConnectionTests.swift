@@ -18,13 +18,9 @@ import Testing
         forceClosed: SendableFlag = SendableFlag(),
         flushes: SendableCounter = SendableCounter()
     ) -> Connection {
-        Connection(
-            id: "c-1",
-            endpoint: .dashboard,
-            queue: OutboundQueue(maxBytes: 1 << 20, maxFrames: 10, failureThreshold: 5),
-            idleTimeout: idle,
+        Connection.testing(
+            idle: idle,
             now: start,
-            logger: Logger(label: "test"),
             hooks: Connection.SocketHooks(eventLoop: nil, flushOnLoop: { flushes.increment() }, forceClose: { forceClosed.set() })
         )
     }

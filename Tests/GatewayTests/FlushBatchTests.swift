@@ -12,13 +12,9 @@ import Testing
         let loop = EmbeddedEventLoop()
         let flushes = SendableCounter()
         let connections = (0..<3).map { index in
-            Connection(
+            Connection.testing(
                 id: "c-\(index)",
                 endpoint: .system,
-                queue: OutboundQueue(maxBytes: 1 << 20, maxFrames: 10, failureThreshold: 5),
-                idleTimeout: .seconds(600),
-                now: .now,
-                logger: Logger(label: "test"),
                 hooks: Connection.SocketHooks(eventLoop: loop, flushOnLoop: { flushes.increment() }, forceClose: {})
             )
         }
