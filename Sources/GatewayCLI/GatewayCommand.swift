@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Glibc
 import HiveOpsGateway
 import Logging
 import Metrics
@@ -20,113 +19,107 @@ struct GatewayCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Address to listen on. (env: HIVEOPS_HOST, default: 127.0.0.1)")
+    @Option(help: ArgumentHelp(Setting.host.help))
     var host: String?
 
-    @Option(help: "Port to listen on; 0 picks a free one. (env: PORT, default: 8000)")
+    @Option(help: ArgumentHelp(Setting.port.help))
     var port: Int?
 
-    @Option(help: "redis://[user:password@]host:port[/db] for scale-out; none runs the in-process broker. (env: REDIS_URL)")
+    @Option(help: ArgumentHelp(Setting.redisURL.help))
     var redisURL: String?
 
-    @Option(help: "First Redis reconnect delay ceiling in seconds (full jitter, doubling). (env: REDIS_BACKOFF_INITIAL_SECONDS, default: 0.5)")
+    @Option(help: ArgumentHelp(Setting.redisBackoffInitial.help))
     var redisBackoffInitial: Double?
 
-    @Option(help: "Largest Redis reconnect delay in seconds. (env: REDIS_BACKOFF_CAP_SECONDS, default: 30)")
+    @Option(help: ArgumentHelp(Setting.redisBackoffCap.help))
     var redisBackoffCap: Double?
 
-    @Option(help: "Inbound messages a second per connection. (env: WS_RATE_TOKENS_PER_SEC, default: 20)")
+    @Option(help: ArgumentHelp(Setting.rateLimitRps.help))
     var rateLimitRps: Double?
 
-    @Option(help: "Inbound burst per connection. (env: WS_RATE_BURST, default: 40)")
+    @Option(help: ArgumentHelp(Setting.rateLimitBurst.help))
     var rateLimitBurst: Int?
 
-    @Option(help: "Seconds between two rate-limit notices to one client. (env: WS_RATE_NOTIFY_COOLDOWN_SECONDS, default: 5)")
+    @Option(help: ArgumentHelp(Setting.rateLimitCooldown.help))
     var rateLimitCooldown: Double?
 
-    @Option(help: "Seconds of continuous flooding before a client is disconnected (1008); 0 never. (env: WS_RATE_ABUSE_WINDOW_SECONDS, default: 30)")
+    @Option(help: ArgumentHelp(Setting.rateLimitAbuseWindow.help))
     var rateLimitAbuseWindow: Double?
 
-    @Option(help: "Largest inbound text message in bytes; larger ones get an error. (env: WS_MAX_MESSAGE_BYTES, default: 65536)")
+    @Option(help: ArgumentHelp(Setting.maxMessageBytes.help))
     var maxMessageBytes: Int?
 
-    @Option(
-        help:
-            "Open WebSocket connections at most; more are refused before the upgrade. (env: WS_MAX_CONNECTIONS, default: the open-file limit less 256)"
-    )
+    @Option(help: ArgumentHelp(Setting.maxConnections.help))
     var maxConnections: Int?
 
-    @Option(help: "Consecutive send failures before a slow client is disconnected (1013). (env: WS_BACKPRESSURE_THRESHOLD, default: 5)")
+    @Option(help: ArgumentHelp(Setting.backpressureThreshold.help))
     var backpressureThreshold: Int?
 
-    @Option(help: "Outbound queue bound per connection, in bytes. (env: WS_OUTBOUND_QUEUE_BYTES, default: 4194304)")
+    @Option(help: ArgumentHelp(Setting.outboundQueueBytes.help))
     var outboundQueueBytes: Int?
 
-    @Option(help: "Outbound queue bound per connection, in frames. (env: WS_OUTBOUND_QUEUE_FRAMES, default: 10000)")
+    @Option(help: ArgumentHelp(Setting.outboundQueueFrames.help))
     var outboundQueueFrames: Int?
 
-    @Option(help: "Seconds a write may take before it counts as a send failure. (env: WS_WRITE_DEADLINE_SECONDS, default: 5)")
+    @Option(help: ArgumentHelp(Setting.writeDeadline.help))
     var writeDeadline: Double?
 
-    @Option(help: "Seconds without an inbound message before a connection is closed. (env: WS_IDLE_TIMEOUT_SECONDS, default: 600)")
+    @Option(help: ArgumentHelp(Setting.idleTimeout.help))
     var idleTimeout: Double?
 
-    @Option(help: "Seconds a new connection has to send its first request. (env: WS_HANDSHAKE_TIMEOUT_SECONDS, default: 10)")
+    @Option(help: ArgumentHelp(Setting.handshakeTimeout.help))
     var handshakeTimeout: Double?
 
-    @Flag(help: "Require a credential for every WebSocket and an admin one for operator endpoints. (env: WS_AUTH_REQUIRED, default: false)")
+    @Flag(help: ArgumentHelp(Setting.authRequired.help))
     var authRequired = false
 
-    @Option(help: "token (one shared secret) or jwt. (env: WS_AUTH_MODE, default: token)")
+    @Option(help: ArgumentHelp(Setting.authMode.help))
     var authMode: String?
 
-    @Option(help: "The shared token of token mode; prefer the environment for secrets. (env: WS_AUTH_TOKEN)")
+    @Option(help: ArgumentHelp(Setting.authToken.help))
     var authToken: String?
 
-    @Option(help: "An operator token for broadcast, disconnect, stats and metrics, in either mode. (env: WS_ADMIN_TOKEN)")
+    @Option(help: ArgumentHelp(Setting.adminToken.help))
     var adminToken: String?
 
-    @Option(help: "HS256 secret, at least 32 bytes; prefer the environment. (env: WS_JWT_SECRET)")
+    @Option(help: ArgumentHelp(Setting.jwtSecret.help))
     var jwtSecret: String?
 
-    @Option(help: "File with an ES256 (P-256) or RS256 public key in PEM. (env: WS_JWT_PUBLIC_KEY_FILE, or the PEM itself in WS_JWT_PUBLIC_KEY)")
+    @Option(help: ArgumentHelp(Setting.jwtPublicKeyFile.help))
     var jwtPublicKeyFile: String?
 
-    @Option(help: "Required JWT iss. (env: WS_JWT_ISSUER)")
+    @Option(help: ArgumentHelp(Setting.jwtIssuer.help))
     var jwtIssuer: String?
 
-    @Option(help: "Required member of the JWT aud. (env: WS_JWT_AUDIENCE)")
+    @Option(help: ArgumentHelp(Setting.jwtAudience.help))
     var jwtAudience: String?
 
-    @Option(help: "Clock skew tolerated on exp and nbf, in seconds. (env: WS_JWT_LEEWAY_SECONDS, default: 30)")
+    @Option(help: ArgumentHelp(Setting.jwtLeeway.help))
     var jwtLeeway: Double?
 
-    @Option(help: "JWT claim listing the roles. (env: WS_JWT_ROLES_CLAIM, default: roles)")
+    @Option(help: ArgumentHelp(Setting.jwtRolesClaim.help))
     var jwtRolesClaim: String?
 
-    @Option(help: "Role a JWT needs for the operator endpoints. (env: WS_ADMIN_ROLE, default: admin)")
+    @Option(help: ArgumentHelp(Setting.adminRole.help))
     var adminRole: String?
 
-    @Option(help: "Topics only some roles may subscribe to, e.g. alerts=admin|oncall,system=admin (JWT mode). (env: WS_TOPIC_ROLES)")
+    @Option(help: ArgumentHelp(Setting.topicRoles.help))
     var topicRoles: String?
 
-    @Option(help: "Comma list of browser origins allowed to connect, e.g. https://dashboard.example.com; empty allows any. (env: WS_ALLOWED_ORIGINS)")
+    @Option(help: ArgumentHelp(Setting.allowedOrigins.help))
     var allowedOrigins: String?
 
-    @Flag(
-        help:
-            "Serve an echo WebSocket at / with the production WebSocket configuration, for conformance suites; never in production. (env: WS_ECHO_ENDPOINT=1)"
-    )
+    @Flag(help: ArgumentHelp(Setting.echoEndpoint.help))
     var echoEndpoint = false
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical. (env: LOG_LEVEL, default: info)")
+    @Option(help: ArgumentHelp(Setting.logLevel.help))
     var logLevel: String?
 
-    @Option(help: "text or json. (env: LOG_FORMAT, default: text)")
+    @Option(help: ArgumentHelp(Setting.logFormat.help))
     var logFormat: String?
 
     func run() async throws {
-        raiseOpenFileLimit()
+        OpenFileLimit.raiseToHardLimit()
         let configuration: GatewayConfiguration
         do {
             configuration = try resolveConfiguration(environment: ProcessInfo.processInfo.environment)
@@ -149,7 +142,7 @@ struct GatewayCommand: AsyncParsableCommand {
                 "hiveops-gateway ready",
                 metadata: [
                     "address": "http://\(configuration.host):\(port)",
-                    "broker": "\(configuration.redisURL == nil ? "in-process" : "redis")",
+                    "broker": "\(configuration.redis == nil ? "in-process" : "redis")",
                     "contract_version": "\(configuration.contractVersion)",
                 ]
             )
@@ -161,83 +154,53 @@ struct GatewayCommand: AsyncParsableCommand {
     func resolveConfiguration(environment: [String: String]) throws -> GatewayConfiguration {
         let settings = SettingsResolver(environment: environment)
         var configuration = GatewayConfiguration()
-        configuration.host = try settings.string(host, flag: "--host", env: "HIVEOPS_HOST") ?? configuration.host
-        configuration.port = try settings.integer(port, flag: "--port", env: "PORT", range: 0...65_535) ?? configuration.port
-        configuration.redisURL = try settings.string(redisURL, flag: "--redis-url", env: "REDIS_URL")
-        if let url = configuration.redisURL {
-            do {
-                _ = try RedisURL(parsing: url)
-            } catch {
-                // The value is not echoed: it may hold a password.
-                throw SettingError(setting: "--redis-url (REDIS_URL)", value: "<hidden>", expected: error.description)
-            }
+        configuration.host = settings.string(host, .host) ?? configuration.host
+        configuration.port = try settings.integer(port, .port, range: 0...65_535) ?? configuration.port
+        configuration.redis = try resolveRedis(settings)
+        let rateLimit = configuration.rateLimit
+        configuration.rateLimit.tokensPerSecond = try settings.number(rateLimitRps, .rateLimitRps, minimum: 0.001) ?? rateLimit.tokensPerSecond
+        configuration.rateLimit.burst = try settings.integer(rateLimitBurst, .rateLimitBurst, range: 1...1_000_000) ?? rateLimit.burst
+        if let cooldown = try settings.number(rateLimitCooldown, .rateLimitCooldown, minimum: 0) {
+            configuration.rateLimit.cooldown = .seconds(cooldown)
         }
-        if let initial = try settings.number(
-            redisBackoffInitial,
-            flag: "--redis-backoff-initial",
-            env: "REDIS_BACKOFF_INITIAL_SECONDS",
-            minimum: 0.001
-        ) {
-            configuration.redisBackoffInitial = .seconds(initial)
+        if let window = try settings.number(rateLimitAbuseWindow, .rateLimitAbuseWindow, minimum: 0) {
+            configuration.rateLimit.abuseWindow = window == 0 ? nil : .seconds(window)
         }
-        if let cap = try settings.number(redisBackoffCap, flag: "--redis-backoff-cap", env: "REDIS_BACKOFF_CAP_SECONDS", minimum: 0.001) {
-            configuration.redisBackoffCap = .seconds(cap)
+        let limits = configuration.limits
+        configuration.limits.maxMessageBytes =
+            try settings.integer(maxMessageBytes, .maxMessageBytes, range: 1...limits.maxFrameBytes) ?? limits.maxMessageBytes
+        configuration.limits.maxConnections = try settings.integer(maxConnections, .maxConnections, range: 1...10_000_000)
+        let outbound = configuration.outbound
+        configuration.outbound.backpressureThreshold =
+            try settings.integer(backpressureThreshold, .backpressureThreshold, range: 1...1_000_000) ?? outbound.backpressureThreshold
+        configuration.outbound.queueBytes =
+            try settings.integer(outboundQueueBytes, .outboundQueueBytes, range: 1_024...1 << 30) ?? outbound.queueBytes
+        configuration.outbound.queueFrames =
+            try settings.integer(outboundQueueFrames, .outboundQueueFrames, range: 1...10_000_000) ?? outbound.queueFrames
+        if let deadline = try settings.number(writeDeadline, .writeDeadline, minimum: 0.001) {
+            configuration.outbound.writeDeadline = .seconds(deadline)
         }
-        configuration.rateLimitTokensPerSecond =
-            try settings.number(rateLimitRps, flag: "--rate-limit-rps", env: "WS_RATE_TOKENS_PER_SEC", minimum: 0.001)
-            ?? configuration.rateLimitTokensPerSecond
-        configuration.rateLimitBurst =
-            try settings.integer(rateLimitBurst, flag: "--rate-limit-burst", env: "WS_RATE_BURST", range: 1...1_000_000)
-            ?? configuration.rateLimitBurst
-        if let cooldown = try settings.number(rateLimitCooldown, flag: "--rate-limit-cooldown", env: "WS_RATE_NOTIFY_COOLDOWN_SECONDS", minimum: 0) {
-            configuration.rateLimitCooldown = .seconds(cooldown)
+        if let idle = try settings.number(idleTimeout, .idleTimeout, minimum: 0.001) {
+            configuration.timeouts.idle = .seconds(idle)
         }
-        if let window = try settings.number(rateLimitAbuseWindow, flag: "--rate-limit-abuse-window", env: "WS_RATE_ABUSE_WINDOW_SECONDS", minimum: 0)
-        {
-            configuration.rateLimitAbuseWindow = window == 0 ? nil : .seconds(window)
-        }
-        configuration.maxMessageBytes =
-            try settings.integer(maxMessageBytes, flag: "--max-message-bytes", env: "WS_MAX_MESSAGE_BYTES", range: 1...configuration.maxFrameBytes)
-            ?? configuration.maxMessageBytes
-        configuration.maxConnections = try settings.integer(
-            maxConnections,
-            flag: "--max-connections",
-            env: "WS_MAX_CONNECTIONS",
-            range: 1...10_000_000
-        )
-        configuration.backpressureThreshold =
-            try settings.integer(backpressureThreshold, flag: "--backpressure-threshold", env: "WS_BACKPRESSURE_THRESHOLD", range: 1...1_000_000)
-            ?? configuration.backpressureThreshold
-        configuration.outboundQueueMaxBytes =
-            try settings.integer(outboundQueueBytes, flag: "--outbound-queue-bytes", env: "WS_OUTBOUND_QUEUE_BYTES", range: 1_024...1 << 30)
-            ?? configuration.outboundQueueMaxBytes
-        configuration.outboundQueueMaxFrames =
-            try settings.integer(outboundQueueFrames, flag: "--outbound-queue-frames", env: "WS_OUTBOUND_QUEUE_FRAMES", range: 1...10_000_000)
-            ?? configuration.outboundQueueMaxFrames
-        if let deadline = try settings.number(writeDeadline, flag: "--write-deadline", env: "WS_WRITE_DEADLINE_SECONDS", minimum: 0.001) {
-            configuration.writeDeadline = .seconds(deadline)
-        }
-        if let idle = try settings.number(idleTimeout, flag: "--idle-timeout", env: "WS_IDLE_TIMEOUT_SECONDS", minimum: 0.001) {
-            configuration.idleTimeout = .seconds(idle)
-        }
-        if let timeout = try settings.number(handshakeTimeout, flag: "--handshake-timeout", env: "WS_HANDSHAKE_TIMEOUT_SECONDS", minimum: 0.001) {
-            configuration.handshakeTimeout = .seconds(timeout)
+        if let timeout = try settings.number(handshakeTimeout, .handshakeTimeout, minimum: 0.001) {
+            configuration.timeouts.handshake = .seconds(timeout)
         }
         configuration.access = try resolveAccess(settings)
-        configuration.echoEndpoint = echoEndpoint || environment["WS_ECHO_ENDPOINT"] == "1"
-        if let level = try settings.string(logLevel, flag: "--log-level", env: "LOG_LEVEL") {
+        configuration.echoEndpoint = try settings.boolean(echoEndpoint, .echoEndpoint) ?? configuration.echoEndpoint
+        if let level = settings.string(logLevel, .logLevel) {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
                 throw SettingError(
-                    setting: "--log-level (LOG_LEVEL)",
+                    setting: Setting.logLevel.name,
                     value: level,
                     expected: "one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
                 )
             }
             configuration.logLevel = parsed
         }
-        if let format = try settings.string(logFormat, flag: "--log-format", env: "LOG_FORMAT") {
+        if let format = settings.string(logFormat, .logFormat) {
             guard let parsed = GatewayConfiguration.LogFormat(rawValue: format.lowercased()) else {
-                throw SettingError(setting: "--log-format (LOG_FORMAT)", value: format, expected: "text or json")
+                throw SettingError(setting: Setting.logFormat.name, value: format, expected: "text or json")
             }
             configuration.logFormat = parsed
         }
@@ -246,42 +209,61 @@ struct GatewayCommand: AsyncParsableCommand {
 }
 
 extension GatewayCommand {
+    /// The Redis broker's settings; nil without a URL (the in-process broker).
+    func resolveRedis(_ settings: SettingsResolver) throws -> RedisEventBus.Settings? {
+        guard let url = settings.string(redisURL, .redisURL) else { return nil }
+        var redis: RedisEventBus.Settings
+        do {
+            redis = RedisEventBus.Settings(url: try RedisURL(parsing: url))
+        } catch {
+            // The value is not echoed: it may hold a password.
+            throw SettingError(setting: Setting.redisURL.name, value: "<hidden>", expected: error.description)
+        }
+        if let initial = try settings.number(redisBackoffInitial, .redisBackoffInitial, minimum: 0.001) {
+            redis.backoffInitial = .seconds(initial)
+        }
+        if let cap = try settings.number(redisBackoffCap, .redisBackoffCap, minimum: 0.001) {
+            redis.backoffCap = .seconds(cap)
+        }
+        return redis
+    }
+
     /// The access settings; an inconsistent set (auth required with no token or key) is refused here, before start-up.
     func resolveAccess(_ settings: SettingsResolver) throws -> AccessSettings {
         var access = AccessSettings()
-        access.required = try settings.boolean(authRequired, flag: "--auth-required", env: "WS_AUTH_REQUIRED") ?? false
-        if let mode = try settings.string(authMode, flag: "--auth-mode", env: "WS_AUTH_MODE") {
+        access.required = try settings.boolean(authRequired, .authRequired) ?? access.required
+        if let mode = settings.string(authMode, .authMode) {
             guard let parsed = AccessSettings.Mode(rawValue: mode.lowercased()) else {
-                throw SettingError(setting: "--auth-mode (WS_AUTH_MODE)", value: mode, expected: "token or jwt")
+                throw SettingError(setting: Setting.authMode.name, value: mode, expected: "token or jwt")
             }
             access.mode = parsed
         }
-        access.token = try settings.string(authToken, flag: "--auth-token", env: "WS_AUTH_TOKEN")
-        access.adminToken = try settings.string(adminToken, flag: "--admin-token", env: "WS_ADMIN_TOKEN")
-        access.jwt.secret = try settings.string(jwtSecret, flag: "--jwt-secret", env: "WS_JWT_SECRET")
-        if let path = try settings.string(jwtPublicKeyFile, flag: "--jwt-public-key-file", env: "WS_JWT_PUBLIC_KEY_FILE") {
+        access.token = settings.string(authToken, .authToken)
+        access.adminToken = settings.string(adminToken, .adminToken)
+        access.jwt.secret = settings.string(jwtSecret, .jwtSecret)
+        if let path = settings.string(jwtPublicKeyFile, .jwtPublicKeyFile) {
             guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw SettingError(setting: "--jwt-public-key-file (WS_JWT_PUBLIC_KEY_FILE)", value: path, expected: "a readable PEM file")
+                throw SettingError(setting: Setting.jwtPublicKeyFile.name, value: path, expected: "a readable PEM file")
             }
             access.jwt.publicKeyPEM = pem
         } else if let pem = settings.environment["WS_JWT_PUBLIC_KEY"], !pem.isEmpty {
             access.jwt.publicKeyPEM = pem
         }
-        access.jwt.issuer = try settings.string(jwtIssuer, flag: "--jwt-issuer", env: "WS_JWT_ISSUER")
-        access.jwt.audience = try settings.string(jwtAudience, flag: "--jwt-audience", env: "WS_JWT_AUDIENCE")
-        if let leeway = try settings.number(jwtLeeway, flag: "--jwt-leeway", env: "WS_JWT_LEEWAY_SECONDS", minimum: 0) {
+        access.jwt.issuer = settings.string(jwtIssuer, .jwtIssuer)
+        access.jwt.audience = settings.string(jwtAudience, .jwtAudience)
+        if let leeway = try settings.number(jwtLeeway, .jwtLeeway, minimum: 0) {
             access.jwt.leeway = .seconds(leeway)
         }
-        access.jwt.rolesClaim = try settings.string(jwtRolesClaim, flag: "--jwt-roles-claim", env: "WS_JWT_ROLES_CLAIM") ?? access.jwt.rolesClaim
-        access.adminRole = try settings.string(adminRole, flag: "--admin-role", env: "WS_ADMIN_ROLE") ?? access.adminRole
-        if let roles = try settings.string(topicRoles, flag: "--topic-roles", env: "WS_TOPIC_ROLES") {
+        access.jwt.rolesClaim = settings.string(jwtRolesClaim, .jwtRolesClaim) ?? access.jwt.rolesClaim
+        access.adminRole = settings.string(adminRole, .adminRole) ?? access.adminRole
+        if let roles = settings.string(topicRoles, .topicRoles) {
             do {
                 access.topicRoles = try AccessSettings.parseTopicRoles(roles)
             } catch {
-                throw SettingError(setting: "--topic-roles (WS_TOPIC_ROLES)", value: roles, expected: "topic=role|role,... (\(error))")
+                throw SettingError(setting: Setting.topicRoles.name, value: roles, expected: "topic=role|role,... (\(error))")
             }
         }
-        if let origins = try settings.string(allowedOrigins, flag: "--allowed-origins", env: "WS_ALLOWED_ORIGINS") {
+        if let origins = settings.string(allowedOrigins, .allowedOrigins) {
             access.allowedOrigins = origins.split(separator: ",").map(String.init)
         }
         do {
@@ -297,12 +279,4 @@ extension GatewayCommand {
 struct AccessConfigurationError: Error, CustomStringConvertible {
     var reason: String
     var description: String { "inconsistent access settings: \(reason)" }
-}
-
-/// A server holds a descriptor per client: take the whole hard limit the process is allowed.
-func raiseOpenFileLimit() {
-    var limit = rlimit()
-    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-    limit.rlim_cur = limit.rlim_max
-    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }

@@ -71,7 +71,7 @@ import Testing
     }
 
     @Test func aClientThatReadsAgainInTimeKeepsItsConnection() async throws {
-        try await TestGateway.with(TestGateway.configuration { $0.outboundQueueMaxFrames = 100 }) { gateway in
+        try await TestGateway.with(TestGateway.configuration { $0.outbound.queueFrames = 100 }) { gateway in
             let (client, _) = try await gateway.connectAndGreet(.agents)
             client.stopReading()
             for sequence in 1...50 {

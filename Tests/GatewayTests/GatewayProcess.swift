@@ -13,19 +13,24 @@ final class GatewayProcess: @unchecked Sendable {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "hiveops-gateway")
     }
 
-    /// Runs the binary to completion and returns its exit status and standard error.
-    static func runToCompletion(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stderr: String) {
+    /// Runs the binary to completion and returns its exit status and output (short: both fit a pipe's buffer).
+    static func runToCompletion(
+        _ arguments: [String],
+        environment: [String: String] = [:]
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = binaryURL
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        let output = Pipe()
+        process.standardError = errors
+        process.standardOutput = output
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
     }
 
     /// Starts the gateway on a free loopback port and waits (at most 30 s) for its ready line.

@@ -140,7 +140,7 @@ import Testing
     }
 
     @Test func limitsContractHealthAndStats() async throws {
-        try await TestGateway.with(TestGateway.configuration { $0.rateLimitBurst = 7 }) { gateway in
+        try await TestGateway.with(TestGateway.configuration { $0.rateLimit.burst = 7 }) { gateway in
             let limits = try await gateway.request("GET", "/api/dashboard/websocket/limits").json()
             #expect(limits["rate_limit_tokens_per_second"] == 20)
             #expect(limits["rate_limit_burst_capacity"] == 7)

@@ -11,11 +11,12 @@ import Testing
 @Suite(.serialized) struct RedisFanOutTests {
     static func configuration(_ redis: RedisServer) -> GatewayConfiguration {
         TestGateway.configuration {
-            $0.redisURL = redis.url
-            $0.redisBackoffInitial = .milliseconds(100)
-            $0.redisBackoffCap = .seconds(1)
-            $0.redisPingInterval = .milliseconds(500)
-            $0.redisTimeout = .milliseconds(500)
+            var settings = RedisEventBus.Settings(url: RedisURL(host: "127.0.0.1", port: redis.port))
+            settings.backoffInitial = .milliseconds(100)
+            settings.backoffCap = .seconds(1)
+            settings.pingInterval = .milliseconds(500)
+            settings.timeout = .milliseconds(500)
+            $0.redis = settings
         }
     }
 
@@ -157,8 +158,8 @@ import Testing
     @Test func aPublishWhoseReplyTimedOutIsDeliveredOnce() async throws {
         let redis = try await RedisServer(extraArguments: ["--enable-debug-command", "yes"])
         var configuration = Self.configuration(redis)
-        configuration.redisTimeout = .milliseconds(300)
-        configuration.redisPingInterval = .seconds(60)
+        configuration.redis?.timeout = .milliseconds(300)
+        configuration.redis?.pingInterval = .seconds(60)
         try await TestGateway.with(configuration) { gateway in
             _ = try await Self.waitUntilSubscribed(gateway)
             let (client, _) = try await gateway.connectAndGreet(.agents)
@@ -258,9 +259,10 @@ import Testing
             .bind(host: "127.0.0.1", port: 0).get()
         defer { silent.close(promise: nil) }
         var configuration = TestGateway.configuration()
-        configuration.redisURL = "redis://127.0.0.1:\(silent.localAddress!.port!)"
-        configuration.redisTimeout = .milliseconds(300)
-        configuration.redisBackoffCap = .milliseconds(300)
+        var settings = RedisEventBus.Settings(url: RedisURL(host: "127.0.0.1", port: silent.localAddress!.port!))
+        settings.timeout = .milliseconds(300)
+        settings.backoffCap = .milliseconds(300)
+        configuration.redis = settings
         try await TestGateway.with(configuration) { gateway in
             let deadline = ContinuousClock.now + .seconds(5)
             var report = try await gateway.request("GET", "/health").json()

@@ -172,7 +172,7 @@ import Testing
     }
 
     @Test func idleConnectionGetsANoticeAndIsReallyClosed() async throws {
-        try await TestGateway.with(TestGateway.configuration { $0.idleTimeout = .seconds(1) }) { gateway in
+        try await TestGateway.with(TestGateway.configuration { $0.timeouts.idle = .seconds(1) }) { gateway in
             let (client, _) = try await gateway.connectAndGreet(.system)
             guard case .disconnectNotice(let notice) = try await client.receiveMessage(timeout: .seconds(5)) else { throw TestFailure("notice") }
             #expect(notice.reason == .idleTimeout)
@@ -216,7 +216,7 @@ import Testing
 
 @Suite struct InProcessConnectionCapTests {
     @Test func theCapRefusesBeforeTheUpgradeAndCounts() async throws {
-        try await TestGateway.with(TestGateway.configuration { $0.maxConnections = 2 }) { gateway in
+        try await TestGateway.with(TestGateway.configuration { $0.limits.maxConnections = 2 }) { gateway in
             let first = try await gateway.connectAndGreet(.system).0
             _ = try await gateway.connectAndGreet(.system)
             let body = #"{"detail":"Too many connections (at most 2)","error":"too_many_connections"}"#
@@ -233,10 +233,10 @@ import Testing
 @Suite struct AbuseWindowTests {
     @Test func aClientThatKeepsFloodingIsDisconnectedWith1008() async throws {
         let configuration = TestGateway.configuration {
-            $0.rateLimitTokensPerSecond = 20
-            $0.rateLimitBurst = 5
-            $0.rateLimitCooldown = .milliseconds(200)
-            $0.rateLimitAbuseWindow = .seconds(1)
+            $0.rateLimit.tokensPerSecond = 20
+            $0.rateLimit.burst = 5
+            $0.rateLimit.cooldown = .milliseconds(200)
+            $0.rateLimit.abuseWindow = .seconds(1)
         }
         try await TestGateway.with(configuration) { gateway in
             let (client, _) = try await gateway.connectAndGreet(.system)

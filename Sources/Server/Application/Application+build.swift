@@ -4,7 +4,6 @@ import HummingbirdCore
 public import Logging
 import NIOCore
 public import Prometheus
-import RedisClient
 public import ServiceLifecycle
 public import UnixSignals
 
@@ -47,12 +46,7 @@ public func buildApplication(
     let router = EventRouter(manager: manager, lastKnown: lastKnown, logger: logger)
     var extraServices: [any Service] = []
     let bus: any EventBus
-    if let redisURL = configuration.redisURL {
-        var settings = RedisEventBus.Settings(url: try RedisURL(parsing: redisURL))
-        settings.backoffInitial = configuration.redisBackoffInitial
-        settings.backoffCap = configuration.redisBackoffCap
-        settings.pingInterval = configuration.redisPingInterval
-        settings.timeout = configuration.redisTimeout
+    if let settings = configuration.redis {
         let redis = RedisEventBus(settings: settings, router: router, manager: manager, metrics: metrics, logger: logger)
         extraServices.append(redis)
         bus = redis
@@ -61,6 +55,7 @@ public func buildApplication(
     }
     let services = GatewayServices(
         configuration: configuration,
+        connectionCap: configuration.limits.maxConnections ?? max(16, OpenFileLimit.current - 256),
         metrics: metrics,
         manager: manager,
         lastKnown: lastKnown,
@@ -84,11 +79,11 @@ public func buildApplication(
 
     let channelConfiguration = GatewayServerChannel.Configuration(
         http1: .init(
-            idleTimeout: .init(configuration.httpIdleTimeout),
+            idleTimeout: .init(configuration.timeouts.httpIdle),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: 16_384, maxHeaderListSize: 32_768, maxHeaderFieldCount: 100)
         ),
-        maxFrameBytes: configuration.maxFrameBytes,
-        handshakeTimeout: .init(configuration.handshakeTimeout)
+        maxFrameBytes: configuration.limits.maxFrameBytes,
+        handshakeTimeout: .init(configuration.timeouts.handshake)
     )
     let application = Application(
         router: httpRouter,

@@ -1,127 +1,94 @@
 public import GeneratedMessages
-import Glibc
 public import Logging
+public import RedisClient
 
-/// Every setting of the gateway, with the HiveOps defaults.
+/// Every setting of the gateway, grouped as the gateway's parts use them, each with its HiveOps
+/// default in one place: its property's initial value here.
 public struct GatewayConfiguration: Sendable {
-    /// The connection cap in force: `maxConnections`, else the open-file limit less 256.
-    public var effectiveMaxConnections: Int {
-        if let maxConnections { return maxConnections }
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        return max(16, Int(clamping: limit.rlim_cur) - 256)
-    }
-
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
         case json
     }
 
-    public var host: String
-    public var port: Int
-    /// `redis://[user:password@]host:port[/db]`; nil runs the in-process broker.
-    public var redisURL: String?
-    /// The Redis listener's reconnect backoff: first ceiling and cap (full jitter below them).
-    public var redisBackoffInitial: Duration = .milliseconds(500)
-    public var redisBackoffCap: Duration = .seconds(30)
-    /// How often the subscribed Redis connection is pinged.
-    public var redisPingInterval: Duration = .seconds(5)
-    /// Connect, reply, subscribe and ping deadline for Redis.
-    public var redisTimeout: Duration = .seconds(3)
+    /// The per-connection token bucket for inbound messages.
+    public struct RateLimit: Sendable {
+        public var tokensPerSecond: Double = 20
+        public var burst = 40
+        /// Between two `Rate limit exceeded` notices to one client.
+        public var cooldown: Duration = .seconds(5)
+        /// A flood longer than this disconnects the client (1008); nil never does.
+        public var abuseWindow: Duration? = .seconds(30)
 
-    public var rateLimitTokensPerSecond: Double
-    public var rateLimitBurst: Int
-    public var rateLimitCooldown: Duration
-    /// A flood longer than this disconnects the client (1008); nil never does.
-    public var rateLimitAbuseWindow: Duration?
+        public init() {}
+    }
 
-    /// Text messages above this get an error and are dropped.
-    public var maxMessageBytes: Int
-    /// Frames above this hard ceiling close the connection with 1009.
-    public var maxFrameBytes: Int
-    public var maxSubscriptions: Int
-    /// Open WebSocket connections at most; more are refused before the upgrade.
-    /// nil: the open-file limit less 256, so that the process never runs out of descriptors
-    /// (libdispatch on Linux aborts the process when it cannot open its /proc files).
-    public var maxConnections: Int?
+    /// Sizes and counts a client may not exceed.
+    public struct Limits: Sendable {
+        /// Text messages above this get an error and are dropped.
+        public var maxMessageBytes = 65_536
+        /// Frames above this hard ceiling close the connection with 1009.
+        public var maxFrameBytes = 1_048_576
+        public var maxSubscriptions = 10
+        /// Open WebSocket connections at most; more are refused before the upgrade. nil: the
+        /// open-file limit less 256, so that the process never runs out of descriptors (libdispatch
+        /// on Linux aborts the process when it cannot open its /proc files); `connectionCap` resolves it.
+        public var maxConnections: Int?
 
-    public var backpressureThreshold: Int
-    public var outboundQueueMaxBytes: Int
-    public var outboundQueueMaxFrames: Int
-    public var writeDeadline: Duration
+        public init() {}
+    }
 
-    public var idleTimeout: Duration
-    /// How long a closing peer has to answer the close frame before the socket is closed outright.
-    public var closeGrace: Duration
-    /// A new connection must send its first request within this, or it is closed.
-    public var handshakeTimeout: Duration = .seconds(10)
-    /// A keep-alive HTTP connection with no request for this long is closed.
-    public var httpIdleTimeout: Duration = .seconds(60)
-    /// A WebSocket connection is pinged this often; one that sends nothing by the next ping is
-    /// closed as dead (Hummingbird's auto-ping rule).
-    public var pingInterval: Duration = .seconds(30)
-    /// How often idle timeouts, write deadlines and close grace are checked.
-    public var sweepInterval: Duration
+    /// Each connection's outbound queue and what counts as a slow consumer.
+    public struct Outbound: Sendable {
+        public var queueBytes = 4_194_304
+        public var queueFrames = 10_000
+        /// Consecutive send failures before a disconnect (1013).
+        public var backpressureThreshold = 5
+        /// A write stalled this long is a send failure.
+        public var writeDeadline: Duration = .seconds(5)
 
-    public var contractVersion: String
-    public var supportedVersions: [String]
+        public init() {}
+    }
 
+    public struct Timeouts: Sendable {
+        /// No inbound message for this long closes a connection.
+        public var idle: Duration = .seconds(600)
+        /// How long a closing peer has to answer the close frame before the socket is closed outright.
+        public var closeGrace: Duration = .seconds(2)
+        /// A new connection must send its first request within this, or it is closed.
+        public var handshake: Duration = .seconds(10)
+        /// A keep-alive HTTP connection with no request for this long is closed.
+        public var httpIdle: Duration = .seconds(60)
+        /// A WebSocket connection is pinged this often; one that sends nothing by the next ping is
+        /// closed as dead (Hummingbird's auto-ping rule).
+        public var ping: Duration = .seconds(30)
+        /// How often the time-based rules are applied.
+        public var sweepInterval: Duration = .milliseconds(250)
+
+        public init() {}
+    }
+
+    public var host = "127.0.0.1"
+    public var port = 8000
+    /// The Redis broker's settings; nil runs the in-process broker.
+    public var redis: RedisEventBus.Settings?
+    public var rateLimit = RateLimit()
+    public var limits = Limits()
+    public var outbound = Outbound()
+    public var timeouts = Timeouts()
     /// Credentials, Origin allowlist and topic roles; off by default.
-    public var access: AccessSettings
+    public var access = AccessSettings()
     /// Serves a plain echo WebSocket at `/` with the production WebSocket configuration, for
     /// conformance suites (Autobahn). Off by default; never enable it in production.
-    public var echoEndpoint: Bool = false
+    public var echoEndpoint = false
+    public var contractVersion = MessageContract.version
+    public var supportedVersions = ["1.0.0", MessageContract.version]
+    public var logLevel: Logger.Level = .info
+    public var logFormat = LogFormat.text
 
-    public var logLevel: Logger.Level
-    public var logFormat: LogFormat
+    public init() {}
 
-    public init(
-        host: String = "127.0.0.1",
-        port: Int = 8000,
-        redisURL: String? = nil,
-        rateLimitTokensPerSecond: Double = 20,
-        rateLimitBurst: Int = 40,
-        rateLimitCooldown: Duration = .seconds(5),
-        rateLimitAbuseWindow: Duration? = .seconds(30),
-        maxMessageBytes: Int = 65_536,
-        maxFrameBytes: Int = 1_048_576,
-        maxSubscriptions: Int = 10,
-        maxConnections: Int? = nil,
-        backpressureThreshold: Int = 5,
-        outboundQueueMaxBytes: Int = 4_194_304,
-        outboundQueueMaxFrames: Int = 10_000,
-        writeDeadline: Duration = .seconds(5),
-        idleTimeout: Duration = .seconds(600),
-        closeGrace: Duration = .seconds(2),
-        sweepInterval: Duration = .milliseconds(250),
-        contractVersion: String = MessageContract.version,
-        supportedVersions: [String] = ["1.0.0", MessageContract.version],
-        access: AccessSettings = AccessSettings(),
-        logLevel: Logger.Level = .info,
-        logFormat: LogFormat = .text
-    ) {
-        self.host = host
+    /// A configuration listening on `port` (0 picks a free one), the rest by default.
+    public init(port: Int) {
         self.port = port
-        self.redisURL = redisURL
-        self.rateLimitTokensPerSecond = rateLimitTokensPerSecond
-        self.rateLimitBurst = rateLimitBurst
-        self.rateLimitCooldown = rateLimitCooldown
-        self.rateLimitAbuseWindow = rateLimitAbuseWindow
-        self.maxMessageBytes = maxMessageBytes
-        self.maxFrameBytes = maxFrameBytes
-        self.maxSubscriptions = maxSubscriptions
-        self.maxConnections = maxConnections
-        self.backpressureThreshold = backpressureThreshold
-        self.outboundQueueMaxBytes = outboundQueueMaxBytes
-        self.outboundQueueMaxFrames = outboundQueueMaxFrames
-        self.writeDeadline = writeDeadline
-        self.idleTimeout = idleTimeout
-        self.closeGrace = closeGrace
-        self.sweepInterval = sweepInterval
-        self.contractVersion = contractVersion
-        self.supportedVersions = supportedVersions
-        self.access = access
-        self.logLevel = logLevel
-        self.logFormat = logFormat
     }
 }

@@ -6,6 +6,9 @@ public import Logging
 /// not its own copy of the configuration.
 public final class GatewayServices: Sendable {
     public let configuration: GatewayConfiguration
+    /// Open WebSocket connections at most: `--max-connections`, else the open-file limit less 256,
+    /// resolved once at start-up.
+    public let connectionCap: Int
     public let metrics: GatewayMetrics
     public let manager: ConnectionManager
     public let lastKnown: LastKnownData
@@ -17,6 +20,7 @@ public final class GatewayServices: Sendable {
 
     public init(
         configuration: GatewayConfiguration,
+        connectionCap: Int,
         metrics: GatewayMetrics,
         manager: ConnectionManager,
         lastKnown: LastKnownData,
@@ -27,6 +31,7 @@ public final class GatewayServices: Sendable {
     ) {
         self.access = access
         self.configuration = configuration
+        self.connectionCap = connectionCap
         self.metrics = metrics
         self.manager = manager
         self.lastKnown = lastKnown

@@ -14,6 +14,7 @@ import Synchronization
 public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     public struct Settings: Sendable {
         public var url: RedisURL
+        /// The listener's reconnect backoff: first ceiling and cap (full jitter below them).
         public var backoffInitial: Duration = .milliseconds(500)
         public var backoffCap: Duration = .seconds(30)
         /// How often the subscribed connection is pinged, and how long the answer may take.

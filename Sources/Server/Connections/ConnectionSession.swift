@@ -43,7 +43,7 @@ final class ConnectionSession {
             defaults: endpoint.defaultSubscriptions,
             requested: admission.requested,
             forbidden: grant.forbiddenTopics,
-            maxSubscriptions: configuration.maxSubscriptions
+            maxSubscriptions: configuration.limits.maxSubscriptions
         )
 
         let now = ContinuousClock.now
@@ -52,11 +52,11 @@ final class ConnectionSession {
             endpoint: endpoint,
             subject: grant.subject,
             queue: OutboundQueue(
-                maxBytes: configuration.outboundQueueMaxBytes,
-                maxFrames: configuration.outboundQueueMaxFrames,
-                failureThreshold: configuration.backpressureThreshold
+                maxBytes: configuration.outbound.queueBytes,
+                maxFrames: configuration.outbound.queueFrames,
+                failureThreshold: configuration.outbound.backpressureThreshold
             ),
-            idleTimeout: configuration.idleTimeout,
+            idleTimeout: configuration.timeouts.idle,
             credentialExpiry: grant.expiresAt.map { now + .seconds($0.timeIntervalSinceNow) },
             now: now,
             logger: logger,
@@ -65,13 +65,13 @@ final class ConnectionSession {
         processor = InboundProcessor(
             subscriptions: subscriptions,
             rateLimiter: RateLimiter(
-                rate: configuration.rateLimitTokensPerSecond,
-                burst: configuration.rateLimitBurst,
-                cooldown: configuration.rateLimitCooldown,
-                abuseWindow: configuration.rateLimitAbuseWindow,
+                rate: configuration.rateLimit.tokensPerSecond,
+                burst: configuration.rateLimit.burst,
+                cooldown: configuration.rateLimit.cooldown,
+                abuseWindow: configuration.rateLimit.abuseWindow,
                 now: now
             ),
-            maxMessageBytes: configuration.maxMessageBytes
+            maxMessageBytes: configuration.limits.maxMessageBytes
         )
         if let replaced = services.manager.register(connection, topics: subscriptions.topics) {
             replaced.requestClose(.replaced)
@@ -184,7 +184,7 @@ final class ConnectionSession {
         case .droppedByRateLimit:
             services.metrics.droppedByRateLimit.increment()
         case .disconnectForAbuse:
-            if let window = services.configuration.rateLimitAbuseWindow, connection.requestClose(.rateLimitAbuse(window: window), now: now) {
+            if let window = services.configuration.rateLimit.abuseWindow, connection.requestClose(.rateLimitAbuse(window: window), now: now) {
                 services.metrics.abuseDisconnects.increment()
                 connection.logger.warning("Disconnecting a client that kept flooding past the abuse window")
             }

@@ -19,7 +19,7 @@ public struct ConnectionSupervisor: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 sweep(now: .now)
-                try? await Task.sleep(for: services.configuration.sweepInterval)
+                try? await Task.sleep(for: services.configuration.timeouts.sweepInterval)
             }
         }
         await drainForShutdown()
@@ -29,9 +29,9 @@ public struct ConnectionSupervisor: Service {
     func sweep(now: ContinuousClock.Instant) {
         let configuration = services.configuration
         let rules = ConnectionStateMachine.SweepRules(
-            writeDeadline: configuration.writeDeadline,
-            closeGrace: configuration.closeGrace,
-            pingInterval: configuration.pingInterval
+            writeDeadline: configuration.outbound.writeDeadline,
+            closeGrace: configuration.timeouts.closeGrace,
+            pingInterval: configuration.timeouts.ping
         )
         for connection in services.manager.allConnections {
             switch connection.sweep(now: now, rules: rules) {

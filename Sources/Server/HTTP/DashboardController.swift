@@ -69,19 +69,19 @@ struct DashboardController {
     func limits() -> Limits {
         let configuration = services.configuration
         return Limits(
-            rateLimitTokensPerSecond: configuration.rateLimitTokensPerSecond,
-            rateLimitBurstCapacity: configuration.rateLimitBurst,
-            rateLimitNotifyCooldownSeconds: configuration.rateLimitCooldown.seconds,
-            rateLimitAbuseWindowSeconds: configuration.rateLimitAbuseWindow?.seconds,
-            maxInboundMessageBytes: configuration.maxMessageBytes,
-            maxFrameBytes: configuration.maxFrameBytes,
-            maxSubscriptionsPerConnection: configuration.maxSubscriptions,
-            maxConnections: configuration.effectiveMaxConnections,
-            backpressureDisconnectThreshold: configuration.backpressureThreshold,
-            outboundQueueMaxBytes: configuration.outboundQueueMaxBytes,
-            outboundQueueMaxFrames: configuration.outboundQueueMaxFrames,
-            writeDeadlineSeconds: configuration.writeDeadline.seconds,
-            idleDisconnectSeconds: configuration.idleTimeout.seconds,
+            rateLimitTokensPerSecond: configuration.rateLimit.tokensPerSecond,
+            rateLimitBurstCapacity: configuration.rateLimit.burst,
+            rateLimitNotifyCooldownSeconds: configuration.rateLimit.cooldown.seconds,
+            rateLimitAbuseWindowSeconds: configuration.rateLimit.abuseWindow?.seconds,
+            maxInboundMessageBytes: configuration.limits.maxMessageBytes,
+            maxFrameBytes: configuration.limits.maxFrameBytes,
+            maxSubscriptionsPerConnection: configuration.limits.maxSubscriptions,
+            maxConnections: services.connectionCap,
+            backpressureDisconnectThreshold: configuration.outbound.backpressureThreshold,
+            outboundQueueMaxBytes: configuration.outbound.queueBytes,
+            outboundQueueMaxFrames: configuration.outbound.queueFrames,
+            writeDeadlineSeconds: configuration.outbound.writeDeadline.seconds,
+            idleDisconnectSeconds: configuration.timeouts.idle.seconds,
             wsAuthRequired: configuration.access.required,
             wsAllowedOriginsConfigured: services.access.restrictsOrigins,
             contractVersion: configuration.contractVersion,
@@ -175,7 +175,7 @@ struct DashboardController {
         guard let subscription = query["subscription"].map(String.init), let type = query["message_type"].map(String.init) else {
             return try badRequest("Query parameters subscription and message_type are required", request: request, context: context)
         }
-        let body = try await request.body.collect(upTo: services.configuration.maxFrameBytes)
+        let body = try await request.body.collect(upTo: services.configuration.limits.maxFrameBytes)
         guard let data = try? JSONDecoder().decode([String: JSONValue].self, from: body) else {
             return try badRequest("The body must be a JSON object (the frame's data)", request: request, context: context)
         }

@@ -79,7 +79,7 @@ public struct WebSocketController: Sendable {
                 if !forbidden.isEmpty { throw AccessRefusal.forbiddenTopics(SubscriptionRules.sorted(forbidden).map(\.rawValue)) }
                 admission.requested = (names, resolution)
             }
-            let maxConnections = services.configuration.effectiveMaxConnections
+            let maxConnections = services.connectionCap
             guard services.manager.count < maxConnections else { throw AccessRefusal.tooManyConnections(limit: maxConnections) }
             return admission
         } catch {

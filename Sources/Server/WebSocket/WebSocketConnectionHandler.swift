@@ -47,7 +47,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         self.pendingRole = role
         self.services = services
         self.logger = logger
-        self.assembler = WebSocketMessageAssembler(maxMessageBytes: services.configuration.maxFrameBytes)
+        self.assembler = WebSocketMessageAssembler(maxMessageBytes: services.configuration.limits.maxFrameBytes)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
