@@ -74,7 +74,7 @@ import Testing
             return
         }
         #expect(draining.request == .backpressure(failures: 3))
-        #expect(draining.outbound.queue.isEmpty, "the queue is dropped")
+        #expect(machine.outbound.queue.isEmpty, "the queue is dropped")
         let got5 = flushAll(&machine, now: start)
         #expect(got5 == ["close 1013"])
         let got6 = machine.enqueue(frame(), now: start)

@@ -1,15 +1,31 @@
-public import NIOWebSocket
+package import NIOWebSocket
 
 /// One connection's lifecycle as a value: its outbound queue, the time-based rules (idle timeout,
 /// credential expiry, write deadline, pings, close grace) and the close handshake. Each event goes
 /// in as a mutating call and one action comes out, which the caller performs; the machine does no
 /// I/O, holds no lock and reads no clock (every event carries `now`), so every transition is
 /// tested without a socket. ``Connection`` is a lock around it plus the socket hooks.
-public struct ConnectionStateMachine: Sendable {
-    public typealias Instant = ContinuousClock.Instant
+package struct ConnectionStateMachine: Sendable {
+    package typealias Instant = ContinuousClock.Instant
+
+    /// A point in time as the states keep it: the time since a fixed origin. Not
+    /// `ContinuousClock.Instant`, whose layout the compiler does not know (the standard library is
+    /// resilient): a state holding one was copied, tagged and destroyed through runtime witnesses on
+    /// every event, which cost a third of an enqueue (docs/BENCHMARKS.md). `Duration` is frozen.
+    package struct Tick: Comparable, Sendable {
+        private static let origin = ContinuousClock.now
+        package var sinceOrigin: Duration
+
+        package init(_ instant: Instant) {
+            sinceOrigin = Self.origin.duration(to: instant)
+        }
+
+        package func duration(to later: Tick) -> Duration { later.sinceOrigin - sinceOrigin }
+        package static func < (lhs: Tick, rhs: Tick) -> Bool { lhs.sinceOrigin < rhs.sinceOrigin }
+    }
 
     /// Whether a flush is owed to the socket.
-    public enum Flush: Sendable, Equatable {
+    package enum Flush: Sendable, Equatable {
         /// Nothing to write, or nothing scheduled: the next enqueue or close schedules one.
         case idle
         /// Scheduled or running on the channel's event loop: no other is scheduled.
@@ -19,9 +35,9 @@ public struct ConnectionStateMachine: Sendable {
     }
 
     /// What open and draining connections have: frames on their way and the flush that sends them.
-    public struct Outbound: Sendable {
-        public var queue: OutboundQueue
-        public var flush: Flush = .idle
+    package struct Outbound: Sendable {
+        package var queue: OutboundQueue
+        package var flush: Flush = .idle
 
         /// Marks a flush scheduled; whether the caller must schedule it (none was owed).
         mutating func scheduleFlush() -> Bool {
@@ -32,49 +48,49 @@ public struct ConnectionStateMachine: Sendable {
     }
 
     /// Whether the socket takes bytes, for the write deadline.
-    public enum WriteStall: Sendable, Equatable {
+    package enum WriteStall: Sendable, Equatable {
         case none
         /// Bytes have waited since then.
-        case stalled(since: Instant)
+        case stalled(since: Tick)
         /// This stall passed the write deadline and was counted as a send failure, once.
-        case counted(since: Instant)
+        case counted(since: Tick)
     }
 
     /// Whether the peer is known to be alive (Hummingbird's rule: a ping each interval; no frame
     /// at all by the next one means a dead peer).
-    public enum Liveness: Sendable, Equatable {
+    package enum Liveness: Sendable, Equatable {
         /// The peer sent a frame since the last ping (or none was sent yet).
-        case heard(lastPingAt: Instant)
+        case heard(lastPingAt: Tick)
         /// A ping is decided and owed to the flusher; the peer has sent nothing since.
-        case pingOwed(at: Instant)
+        case pingOwed(at: Tick)
         /// The ping is written; the peer has sent nothing since.
-        case awaitingPeer(pingAt: Instant)
+        case awaitingPeer(pingAt: Tick)
 
-        var lastPingAt: Instant {
+        var lastPingAt: Tick {
             switch self {
             case .heard(let at), .pingOwed(let at), .awaitingPeer(let at): at
             }
         }
     }
 
-    public struct Open: Sendable {
-        public var outbound: Outbound
-        public var idle: IdleTracker
+    package struct Open: Sendable {
+        /// When the last message arrived, and how long a connection may stay without one.
+        package var lastActivity: Tick
+        package var idleTimeout: Duration
         /// When the connection's credential stops being valid.
-        public var credentialExpiry: Instant?
-        public var stall: WriteStall = .none
-        public var liveness: Liveness
+        package var credentialExpiry: Tick?
+        package var stall: WriteStall = .none
+        package var liveness: Liveness
     }
 
-    public struct Draining: Sendable {
-        public var outbound: Outbound
-        public var request: CloseRequest
+    package struct Draining: Sendable {
+        package var request: CloseRequest
         /// When the close was requested: the close grace runs from here.
-        public var since: Instant
+        package var since: Tick
     }
 
     /// How the connection ends, for the log line of its end.
-    public enum Ending: Sendable, Equatable {
+    package enum Ending: Sendable, Equatable {
         /// The server closed it (requested, perhaps not sent when the socket went).
         case server(CloseRequest)
         /// The client closed it first, or the socket went without a close.
@@ -83,16 +99,16 @@ public struct ConnectionStateMachine: Sendable {
         case protocolViolation(WebSocketErrorCode)
     }
 
-    public enum State: Sendable {
+    package enum State: Sendable {
         /// Serving: frames are queued and flushed, the sweep's rules apply.
         case open(Open)
         /// A close is requested: the queued frames go out, then the notice and the close frame.
         case draining(Draining)
         /// Our close frame is out; the peer's answer is awaited, within the close grace of `since`.
-        case closeSent(since: Instant, request: CloseRequest)
+        case closeSent(since: Tick, request: CloseRequest)
         /// The socket is being closed: a close was answered or a violation refused. Bounded by the
         /// close grace of `since` too: a peer that does not read would hold the last frame, and the socket.
-        case closingSocket(since: Instant, ending: Ending)
+        case closingSocket(since: Tick, ending: Ending)
         /// The socket is closed; nothing more happens.
         case finished
     }
@@ -101,22 +117,28 @@ public struct ConnectionStateMachine: Sendable {
     static let batchFrames = 256
     static let batchBytes = 256 * 1_024
 
-    public private(set) var state: State
+    package private(set) var state: State
+    /// The frames on their way and the flush that sends them, which open and draining connections
+    /// have (the others hold none). Kept beside the state rather than in it: they change on every
+    /// enqueue and flush step, and a state's data is copied out and back on each change, which
+    /// measured a third slower per enqueue (docs/BENCHMARKS.md).
+    package private(set) var outbound: Outbound
 
-    public init(queue: OutboundQueue, idleTimeout: Duration, credentialExpiry: Instant? = nil, now: Instant) {
+    package init(queue: OutboundQueue, idleTimeout: Duration, credentialExpiry: Instant? = nil, now: Instant) {
+        outbound = Outbound(queue: queue)
         state = .open(
             Open(
-                outbound: Outbound(queue: queue),
-                idle: IdleTracker(timeout: idleTimeout, now: now),
-                credentialExpiry: credentialExpiry,
-                liveness: .heard(lastPingAt: now)
+                lastActivity: Tick(now),
+                idleTimeout: idleTimeout,
+                credentialExpiry: credentialExpiry.map(Tick.init),
+                liveness: .heard(lastPingAt: Tick(now))
             )
         )
     }
 
     // MARK: - Fan-out
 
-    public enum EnqueueAction: Sendable, Equatable {
+    package enum EnqueueAction: Sendable, Equatable {
         /// Queued; `scheduleFlush` when the caller must schedule the flush that sends it.
         case enqueued(scheduleFlush: Bool)
         /// The frame did not fit: a send failure, the streak's length.
@@ -128,25 +150,20 @@ public struct ConnectionStateMachine: Sendable {
         case notOpen
     }
 
-    public mutating func enqueue(_ frame: OutboundFrame, now: Instant) -> EnqueueAction {
-        guard case .open(var open) = state else { return .notOpen }
-        switch open.outbound.queue.enqueue(frame) {
+    package mutating func enqueue(_ frame: OutboundFrame, now: Instant) -> EnqueueAction {
+        guard case .open = state else { return .notOpen }
+        switch outbound.queue.enqueue(frame) {
         case .enqueued:
-            let schedule = open.outbound.scheduleFlush()
-            state = .open(open)
-            return .enqueued(scheduleFlush: schedule)
+            return .enqueued(scheduleFlush: outbound.scheduleFlush())
         case .rejected(let failures, let disconnect):
-            guard disconnect else {
-                state = .open(open)
-                return .rejected(consecutiveFailures: failures)
-            }
+            guard disconnect else { return .rejected(consecutiveFailures: failures) }
             // The flush this close needs is scheduled by the caller: `close` marks it.
-            _ = close(open, .backpressure(failures: failures), now: now)
+            _ = close(.backpressure(failures: failures), now: Tick(now))
             return .rejectedAndClosing(consecutiveFailures: failures)
         }
     }
 
-    public enum CloseAction: Sendable, Equatable {
+    package enum CloseAction: Sendable, Equatable {
         /// The close is requested; `scheduleFlush` when the caller must schedule the flush that sends it.
         case accepted(scheduleFlush: Bool)
         /// Another close came first.
@@ -154,25 +171,23 @@ public struct ConnectionStateMachine: Sendable {
     }
 
     /// Asks for a notice and a close frame. The first request wins.
-    public mutating func requestClose(_ request: CloseRequest, now: Instant) -> CloseAction {
-        guard case .open(let open) = state else { return .ignored }
-        return .accepted(scheduleFlush: close(open, request, now: now))
+    package mutating func requestClose(_ request: CloseRequest, now: Instant) -> CloseAction {
+        guard case .open = state else { return .ignored }
+        return .accepted(scheduleFlush: close(request, now: Tick(now)))
     }
 
     /// Moves to draining; whether the caller must schedule the flush.
-    private mutating func close(_ open: Open, _ request: CloseRequest, now: Instant) -> Bool {
-        var outbound = open.outbound
+    private mutating func close(_ request: CloseRequest, now: Tick) -> Bool {
         if request.dropsPendingFrames { _ = outbound.queue.removeAll() }
+        state = .draining(Draining(request: request, since: now))
         // A flush that waits for writability sends the close when the socket takes bytes again,
         // or the close grace ends the connection.
-        let schedule = outbound.scheduleFlush()
-        state = .draining(Draining(outbound: outbound, request: request, since: now))
-        return schedule
+        return outbound.scheduleFlush()
     }
 
     // MARK: - The flusher (the channel's event loop)
 
-    public enum FlushAction: Sendable {
+    package enum FlushAction: Sendable {
         /// Write a ping (the sweep found the connection quiet for a ping interval), then ask again.
         case sendPing
         /// Write these frames, then ask again.
@@ -187,33 +202,37 @@ public struct ConnectionStateMachine: Sendable {
 
     /// The flusher's next step. `writable` is the channel's writability: while it is false, queued
     /// frames wait and the write deadline runs.
-    public mutating func nextFlush(writable: Bool, now: Instant) -> FlushAction {
+    package mutating func nextFlush(writable: Bool, now: Instant) -> FlushAction {
+        let now = Tick(now)
         switch state {
         case .open(var open):
-            defer { state = .open(open) }
             if case .pingOwed(let at) = open.liveness {
                 open.liveness = .awaitingPeer(pingAt: at)
+                state = .open(open)
                 return .sendPing
             }
-            guard !open.outbound.queue.isEmpty else {
-                open.outbound.flush = .idle
+            guard !outbound.queue.isEmpty else {
+                outbound.flush = .idle
                 return .done
             }
             guard writable else {
-                open.outbound.flush = .waitingForWritability
-                if open.stall == .none { open.stall = .stalled(since: now) }
+                outbound.flush = .waitingForWritability
+                if open.stall == .none {
+                    open.stall = .stalled(since: now)
+                    state = .open(open)
+                }
                 return .waitForWritability
             }
-            return .write(open.outbound.queue.dequeueBatch(maxFrames: Self.batchFrames, maxBytes: Self.batchBytes))
-        case .draining(var draining):
-            guard draining.outbound.queue.isEmpty else {
-                defer { state = .draining(draining) }
+            return .write(outbound.queue.dequeueBatch(maxFrames: Self.batchFrames, maxBytes: Self.batchBytes))
+        case .draining(let draining):
+            guard outbound.queue.isEmpty else {
                 guard writable else {
-                    draining.outbound.flush = .waitingForWritability
+                    outbound.flush = .waitingForWritability
                     return .waitForWritability
                 }
-                return .write(draining.outbound.queue.dequeueBatch(maxFrames: Self.batchFrames, maxBytes: Self.batchBytes))
+                return .write(outbound.queue.dequeueBatch(maxFrames: Self.batchFrames, maxBytes: Self.batchBytes))
             }
+            outbound.flush = .idle
             state = .closeSent(since: draining.since, request: draining.request)
             return .sendClose(draining.request)
         case .closeSent, .closingSocket, .finished:
@@ -223,7 +242,8 @@ public struct ConnectionStateMachine: Sendable {
 
     /// The channel's writability changed: a stall starts the write deadline, its end stops it.
     /// Returns whether the caller must resume the flush that waits for it.
-    public mutating func writabilityChanged(writable: Bool, now: Instant) -> Bool {
+    package mutating func writabilityChanged(writable: Bool, now: Instant) -> Bool {
+        let now = Tick(now)
         switch state {
         case .open(var open):
             defer { state = .open(open) }
@@ -232,16 +252,15 @@ public struct ConnectionStateMachine: Sendable {
                 return false
             }
             open.stall = .none
-            return Self.resume(&open.outbound)
-        case .draining(var draining):
-            defer { state = .draining(draining) }
-            return writable && Self.resume(&draining.outbound)
+            return resumeFlush()
+        case .draining:
+            return writable && resumeFlush()
         case .closeSent, .closingSocket, .finished:
             return false
         }
     }
 
-    private static func resume(_ outbound: inout Outbound) -> Bool {
+    private mutating func resumeFlush() -> Bool {
         guard outbound.flush == .waitingForWritability else { return false }
         outbound.flush = .scheduled
         return true
@@ -250,14 +269,15 @@ public struct ConnectionStateMachine: Sendable {
     // MARK: - The reader
 
     /// A message arrived: the idle timer starts again.
-    public mutating func messageReceived(at now: Instant) {
+    package mutating func messageReceived(at now: Instant) {
         guard case .open(var open) = state else { return }
-        open.idle.recordActivity(at: now)
+        let now = Tick(now)
+        if now > open.lastActivity { open.lastActivity = now }
         state = .open(open)
     }
 
     /// Any frame arrived (a pong included): the peer is alive. An owed ping is no longer needed.
-    public mutating func peerFrameReceived() {
+    package mutating func peerFrameReceived() {
         guard case .open(var open) = state else { return }
         switch open.liveness {
         case .heard: return
@@ -268,14 +288,14 @@ public struct ConnectionStateMachine: Sendable {
 
     /// Whether the close handshake is still open on our side, so that frames may go out (a pong
     /// to the peer's ping, an echo): after our close frame only the peer's close matters (RFC 6455 §5.5.1).
-    public var isHandshakeOpen: Bool {
+    package var isHandshakeOpen: Bool {
         switch state {
         case .open, .draining: true
         case .closeSent, .closingSocket, .finished: false
         }
     }
 
-    public enum PeerCloseAction: Sendable, Equatable {
+    package enum PeerCloseAction: Sendable, Equatable {
         /// Write a close frame with this code (an answer, or a refusal), then close the socket.
         case sendCloseThenCloseSocket(WebSocketErrorCode)
         /// Our close frame is out already: close the socket.
@@ -285,24 +305,25 @@ public struct ConnectionStateMachine: Sendable {
     }
 
     /// The peer's close frame arrived: answered with `answer` (its own code, RFC 6455 §5.5.1).
-    public mutating func peerClosed(answer: WebSocketErrorCode, now: Instant) -> PeerCloseAction {
-        endHandshake(code: answer, ending: serverEnding ?? .client, now: now)
+    package mutating func peerClosed(answer: WebSocketErrorCode, now: Instant) -> PeerCloseAction {
+        endHandshake(code: answer, ending: serverEnding ?? .client, now: Tick(now))
     }
 
     /// The peer broke the protocol: refused with `code`.
-    public mutating func protocolViolation(_ code: WebSocketErrorCode, now: Instant) -> PeerCloseAction {
-        endHandshake(code: code, ending: .protocolViolation(code), now: now)
+    package mutating func protocolViolation(_ code: WebSocketErrorCode, now: Instant) -> PeerCloseAction {
+        endHandshake(code: code, ending: .protocolViolation(code), now: Tick(now))
     }
 
     /// Closes at once with `code`, without a notice or the queued frames (the echo endpoint on shutdown).
-    public mutating func closeNow(_ code: WebSocketErrorCode, now: Instant) -> PeerCloseAction {
-        endHandshake(code: code, ending: serverEnding ?? .client, now: now)
+    package mutating func closeNow(_ code: WebSocketErrorCode, now: Instant) -> PeerCloseAction {
+        endHandshake(code: code, ending: serverEnding ?? .client, now: Tick(now))
     }
 
-    private mutating func endHandshake(code: WebSocketErrorCode, ending: Ending, now: Instant) -> PeerCloseAction {
+    private mutating func endHandshake(code: WebSocketErrorCode, ending: Ending, now: Tick) -> PeerCloseAction {
         switch state {
         case .open, .draining:
             state = .closingSocket(since: now, ending: ending)
+            _ = outbound.queue.removeAll()
             return .sendCloseThenCloseSocket(code)
         case .closeSent(_, let request):
             state = .closingSocket(since: now, ending: .server(request))
@@ -314,19 +335,24 @@ public struct ConnectionStateMachine: Sendable {
 
     /// NIO's protocol error handler, in front of the connection's handler, refused a frame with
     /// `code` and closes the socket itself.
-    public mutating func refusedByFrameDecoder(_ code: WebSocketErrorCode, now: Instant) {
+    package mutating func refusedByFrameDecoder(_ code: WebSocketErrorCode, now: Instant) {
+        let now = Tick(now)
         switch state {
-        case .open, .draining, .closeSent: state = .closingSocket(since: now, ending: .protocolViolation(code))
+        case .open, .draining, .closeSent:
+            state = .closingSocket(since: now, ending: .protocolViolation(code))
+            _ = outbound.queue.removeAll()
         case .closingSocket, .finished: break
         }
     }
 
     /// The peer will send nothing more (its half of the TCP connection closed, or an error):
     /// whether the caller must close the socket.
-    public mutating func inputEnded(now: Instant) -> Bool {
+    package mutating func inputEnded(now: Instant) -> Bool {
+        let now = Tick(now)
         switch state {
         case .open, .draining, .closeSent:
             state = .closingSocket(since: now, ending: serverEnding ?? .client)
+            _ = outbound.queue.removeAll()
             return true
         case .closingSocket, .finished:
             return false
@@ -334,7 +360,8 @@ public struct ConnectionStateMachine: Sendable {
     }
 
     /// The socket is closed: how the connection ended, for its log line.
-    public mutating func socketClosed() -> Ending {
+    package mutating func socketClosed() -> Ending {
+        _ = outbound.queue.removeAll()
         defer { state = .finished }
         switch state {
         case .open: return .client
@@ -358,13 +385,13 @@ public struct ConnectionStateMachine: Sendable {
     // MARK: - The sweep
 
     /// The time-based rules' settings.
-    public struct SweepRules: Sendable {
-        public var writeDeadline: Duration
-        public var closeGrace: Duration
+    package struct SweepRules: Sendable {
+        package var writeDeadline: Duration
+        package var closeGrace: Duration
         /// How often a quiet connection is pinged; nil sends no pings.
-        public var pingInterval: Duration?
+        package var pingInterval: Duration?
 
-        public init(writeDeadline: Duration, closeGrace: Duration, pingInterval: Duration? = nil) {
+        package init(writeDeadline: Duration, closeGrace: Duration, pingInterval: Duration? = nil) {
             self.writeDeadline = writeDeadline
             self.closeGrace = closeGrace
             self.pingInterval = pingInterval
@@ -372,7 +399,7 @@ public struct ConnectionStateMachine: Sendable {
     }
 
     /// Why the sweep closes a connection.
-    public enum SweepClose: Sendable, Equatable {
+    package enum SweepClose: Sendable, Equatable {
         /// No inbound message for the idle timeout.
         case idle
         /// The credential expired (`token_expired`, 4401).
@@ -382,14 +409,14 @@ public struct ConnectionStateMachine: Sendable {
     }
 
     /// Why the sweep closes a socket outright.
-    public enum ForceClose: Sendable, Equatable {
+    package enum ForceClose: Sendable, Equatable {
         /// The peer sent nothing for a ping interval after a ping.
         case pingTimeout
         /// The close took longer than the grace.
         case closeGraceElapsed
     }
 
-    public enum SweepAction: Sendable, Equatable {
+    package enum SweepAction: Sendable, Equatable {
         case none
         /// A write passed its deadline: a send failure, counted once per stall.
         case writeDeadlineMissed
@@ -403,23 +430,24 @@ public struct ConnectionStateMachine: Sendable {
 
     /// Applies the time-based rules, the first that applies, in this order: the write deadline,
     /// the credential's expiry, the idle timeout, the ping; while closing, the close grace.
-    public mutating func sweep(now: Instant, rules: SweepRules) -> SweepAction {
+    package mutating func sweep(now: Instant, rules: SweepRules) -> SweepAction {
+        let now = Tick(now)
         switch state {
         case .open(var open):
             if case .stalled(let since) = open.stall, since.duration(to: now) >= rules.writeDeadline {
                 open.stall = .counted(since: since)
-                if case .rejected(let failures, true) = open.outbound.queue.recordFailure() {
-                    return .close(.backpressure, scheduleFlush: close(open, .backpressure(failures: failures), now: now))
+                if case .rejected(let failures, true) = outbound.queue.recordFailure() {
+                    return .close(.backpressure, scheduleFlush: close(.backpressure(failures: failures), now: now))
                 }
                 state = .open(open)
                 return .writeDeadlineMissed
             }
             if let expiry = open.credentialExpiry, now >= expiry {
-                return .close(.tokenExpired, scheduleFlush: close(open, .tokenExpired, now: now))
+                return .close(.tokenExpired, scheduleFlush: close(.tokenExpired, now: now))
             }
-            if open.idle.isIdle(at: now) {
-                let request = CloseRequest.idleTimeout(after: Int(open.idle.timeout.components.seconds))
-                return .close(.idle, scheduleFlush: close(open, request, now: now))
+            if open.lastActivity.duration(to: now) >= open.idleTimeout {
+                let request = CloseRequest.idleTimeout(after: Int(open.idleTimeout.components.seconds))
+                return .close(.idle, scheduleFlush: close(request, now: now))
             }
             guard let interval = rules.pingInterval, open.liveness.lastPingAt.duration(to: now) >= interval else {
                 state = .open(open)
@@ -427,7 +455,7 @@ public struct ConnectionStateMachine: Sendable {
             }
             if case .heard = open.liveness {
                 open.liveness = .pingOwed(at: now)
-                let schedule = open.outbound.scheduleFlush()
+                let schedule = outbound.scheduleFlush()
                 state = .open(open)
                 return .sendPing(scheduleFlush: schedule)
             }
@@ -442,10 +470,9 @@ public struct ConnectionStateMachine: Sendable {
     }
 
     /// Empties the queue without writing: for micro-benchmarks of the fan-out, which have no socket.
-    public mutating func drainForBenchmark() {
-        guard case .open(var open) = state else { return }
-        _ = open.outbound.queue.removeAll()
-        open.outbound.flush = .idle
-        state = .open(open)
+    package mutating func drainForBenchmark() {
+        guard case .open = state else { return }
+        _ = outbound.queue.removeAll()
+        outbound.flush = .idle
     }
 }
