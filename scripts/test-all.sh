@@ -20,8 +20,15 @@ step() { printf '\n== %s\n' "$*"; }
 step "swift format lint --strict"
 swift format lint --strict --recursive --parallel Sources Tests Plugins Package.swift
 
-step "build (the build plugin regenerates Sources/GeneratedMessages from the schema)"
-swift build --build-tests
+step "build (the build plugin regenerates Sources/GeneratedMessages from the schema); no compiler warning in our own targets"
+build_log=$(mktemp)
+trap 'rm -f "$build_log"' EXIT
+swift build --build-tests 2>&1 | tee "$build_log"
+# A clean build (CI's) compiles every file, so every warning of ours shows here.
+if grep -E "^$PWD/(Sources|Tests|Plugins)/[^:]+:[0-9]+:[0-9]+: warning:" "$build_log" | sort -u; then
+  echo "compiler warnings in our own targets (above): fix them"
+  exit 1
+fi
 
 step "schemagen check: the committed TypeScript matches the schema"
 .build/debug/schemagen check --schema schemas/ws_messages.schema.json --ts mobile-pwa-types/ws-messages.d.ts

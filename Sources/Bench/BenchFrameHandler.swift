@@ -1,7 +1,10 @@
-import Glibc
 import NIOCore
 import NIOWebSocket
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What one load connection saw. Written on its event loop, read by the report.
 final class ConnectionTally: Sendable {
@@ -114,3 +117,7 @@ enum MonotonicClock {
         return time.tv_sec * 1_000_000_000 + time.tv_nsec
     }
 }
+
+// A channel handler lives on its channel's event loop; it is never shared across threads.
+@available(*, unavailable)
+extension BenchFrameHandler: Sendable {}

@@ -1,5 +1,7 @@
 import Foundation
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Resident memory and CPU time of a process, from /proc.
 struct ProcessSample: Codable, Sendable {

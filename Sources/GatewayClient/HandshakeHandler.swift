@@ -104,3 +104,7 @@ public final class HandshakeHandler<Upgraded: Sendable>: ChannelInboundHandler, 
         context.close(promise: nil)
     }
 }
+
+// A channel handler lives on its channel's event loop; it is never shared across threads.
+@available(*, unavailable)
+extension HandshakeHandler: Sendable {}

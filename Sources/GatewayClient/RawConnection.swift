@@ -121,7 +121,7 @@ public final class RawConnection: Sendable {
         guard remaining > .zero else { throw WebSocketClient.ClientError.timedOut }
         switch try await mailbox.next(timeout: remaining) {
         case .bytes(var bytes):
-            received.withLock { $0.buffer.writeBuffer(&bytes) }
+            _ = received.withLock { $0.buffer.writeBuffer(&bytes) }
             return true
         case .closed:
             received.withLock { $0.closed = true }

@@ -74,3 +74,7 @@ struct RedisRequest {
     var bytes: ByteBuffer
     var reply: EventLoopPromise<RESPValue>?
 }
+
+// A channel handler lives on its channel's event loop; it is never shared across threads.
+@available(*, unavailable)
+extension RedisChannelHandler: Sendable {}

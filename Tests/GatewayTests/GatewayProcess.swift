@@ -40,7 +40,7 @@ final class GatewayProcess: @unchecked Sendable {
             throw TestFailure("\(Self.binaryURL.path) is missing: build the package first (swift build --build-tests)")
         }
         logURL = FileManager.default.temporaryDirectory.appending(path: "hiveops-gateway-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process = Process()
         if let openFileLimit {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")

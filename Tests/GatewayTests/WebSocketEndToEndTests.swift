@@ -267,7 +267,7 @@ import Testing
 
 @Suite struct EchoEndpointTests {
     @Test func offByDefault() async throws {
-        try await TestGateway.with { gateway in
+        _ = try await TestGateway.with { gateway in
             await #expect(throws: WebSocketClient.ClientError.self) {
                 _ = try await WebSocketClient.connect(port: gateway.port, path: "/")
             }

@@ -1,11 +1,11 @@
-public import Foundation
-public import GeneratedMessages
+package import Foundation
+import GeneratedMessages
 
 /// Decides, without I/O, who may open a WebSocket and who may use the admin
 /// endpoints: Origin first (a disallowed page learns nothing about credentials),
 /// then the credential, then (in the controller) the topics.
-public struct AccessPolicy: Sendable {
-    public let settings: AccessSettings
+package struct AccessPolicy: Sendable {
+    package let settings: AccessSettings
     private let verifier: JWTVerifier?
     private let token: String?
     private let adminToken: String?
@@ -13,7 +13,7 @@ public struct AccessPolicy: Sendable {
     private let allowedOrigins: Set<String>?
 
     /// Refuses an inconsistent configuration with a message naming the setting.
-    public init(settings: AccessSettings) throws(AccessSettingsError) {
+    package init(settings: AccessSettings) throws(AccessSettingsError) {
         self.settings = settings
         token = settings.token.map(\.trimmed).flatMap { $0.isEmpty ? nil : $0 }
         adminToken = settings.adminToken.map(\.trimmed).flatMap { $0.isEmpty ? nil : $0 }
@@ -43,10 +43,10 @@ public struct AccessPolicy: Sendable {
         allowedOrigins = origins.isEmpty ? nil : origins
     }
 
-    public var restrictsOrigins: Bool { allowedOrigins != nil }
+    package var restrictsOrigins: Bool { allowedOrigins != nil }
 
     /// Checks the Origin header and the credential of an upgrade request.
-    public func admitUpgrade(origin: String?, credential: UpgradeCredential, now: Date) -> Result<AccessGrant, AccessRefusal> {
+    package func admitUpgrade(origin: String?, credential: UpgradeCredential, now: Date) -> Result<AccessGrant, AccessRefusal> {
         // No Origin: not a browser, which could send any Origin it liked anyway.
         if let allowedOrigins, let origin, !allowedOrigins.contains(Self.normalizedOrigin(origin) ?? origin) {
             return .failure(.forbiddenOrigin(origin))
@@ -68,7 +68,7 @@ public struct AccessPolicy: Sendable {
     }
 
     /// Checks an admin request's `Authorization` header: nil admits it.
-    public func admitAdmin(authorization: String?, now: Date) -> AccessRefusal? {
+    package func admitAdmin(authorization: String?, now: Date) -> AccessRefusal? {
         guard settings.required else { return nil }
         let credential = authorization.map(UpgradeCredential.bearer) ?? .none
         switch authenticate(credential, now: now) {

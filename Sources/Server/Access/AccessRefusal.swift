@@ -1,12 +1,12 @@
 import Foundation
-public import Hummingbird
-public import NIOCore
+package import Hummingbird
+import NIOCore
 
 /// A request the gateway turns away before any WebSocket upgrade, with the
 /// HTTP status the client sees and a `{"detail", "error"}` JSON body.
-public struct AccessRefusal: HTTPResponseError, Equatable, Sendable {
+package struct AccessRefusal: HTTPResponseError, Equatable, Sendable {
     /// Which counter a refusal goes to.
-    public enum Kind: Sendable {
+    package enum Kind: Sendable {
         case credential
         case origin
         case topic
@@ -16,14 +16,14 @@ public struct AccessRefusal: HTTPResponseError, Equatable, Sendable {
         case route
     }
 
-    public var status: HTTPResponse.Status
+    package var status: HTTPResponse.Status
     /// A machine-readable reason: `missing_token`, `invalid_token`, `token_expired`, `forbidden_origin`,
     /// `forbidden_subscription`, `insufficient_role`, `too_many_connections`, `not_found` or `upgrade_required`.
-    public var error: String
-    public var detail: String
-    public var kind: Kind
+    package var error: String
+    package var detail: String
+    package var kind: Kind
 
-    public static func missingCredential() -> Self {
+    package static func missingCredential() -> Self {
         Self(
             status: .unauthorized,
             error: "missing_token",
@@ -32,35 +32,35 @@ public struct AccessRefusal: HTTPResponseError, Equatable, Sendable {
         )
     }
 
-    public static func invalidCredential(_ detail: String, expired: Bool = false) -> Self {
+    package static func invalidCredential(_ detail: String, expired: Bool = false) -> Self {
         Self(status: .unauthorized, error: expired ? "token_expired" : "invalid_token", detail: detail, kind: .credential)
     }
 
-    public static func forbiddenOrigin(_ origin: String) -> Self {
+    package static func forbiddenOrigin(_ origin: String) -> Self {
         Self(status: .forbidden, error: "forbidden_origin", detail: "Origin \(origin.prefix(256)) is not allowed", kind: .origin)
     }
 
-    public static func forbiddenTopics(_ names: [String]) -> Self {
+    package static func forbiddenTopics(_ names: [String]) -> Self {
         Self(status: .forbidden, error: "forbidden_subscription", detail: ErrorText.forbiddenSubscriptions(names), kind: .topic)
     }
 
-    public static func insufficientRole(_ role: String) -> Self {
+    package static func insufficientRole(_ role: String) -> Self {
         Self(status: .forbidden, error: "insufficient_role", detail: "This endpoint needs the \(role) role or the admin token", kind: .role)
     }
 
-    public static func notFound(_ path: String) -> Self {
+    package static func notFound(_ path: String) -> Self {
         Self(status: .notFound, error: "not_found", detail: "No WebSocket endpoint at \(path.prefix(256))", kind: .route)
     }
 
     /// An upgrade the WebSocket handshake could not complete.
-    public static let badUpgrade = Self(
+    package static let badUpgrade = Self(
         status: .badRequest,
         error: "bad_request",
         detail: "The WebSocket upgrade could not be completed",
         kind: .route
     )
 
-    public static func tooManyConnections(limit: Int) -> Self {
+    package static func tooManyConnections(limit: Int) -> Self {
         Self(status: .serviceUnavailable, error: "too_many_connections", detail: "Too many connections (at most \(limit))", kind: .capacity)
     }
 
@@ -85,7 +85,7 @@ public struct AccessRefusal: HTTPResponseError, Equatable, Sendable {
         return ByteBuffer(bytes: data)
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 

@@ -1,30 +1,30 @@
-public import GeneratedMessages
+package import GeneratedMessages
 
 /// Who may connect and who may administer: the HiveOps `WS_AUTH_*` settings,
 /// the Origin allowlist and per-topic roles. Off by default for local development.
-public struct AccessSettings: Sendable {
-    public enum Mode: String, Sendable, CaseIterable {
+package struct AccessSettings: Sendable {
+    package enum Mode: String, Sendable, CaseIterable {
         /// One shared secret (`WS_AUTH_TOKEN`).
         case token
         /// Signed JSON Web Tokens (HS256, ES256 or RS256).
         case jwt
     }
 
-    public struct JWT: Sendable {
+    package struct JWT: Sendable {
         /// HS256 shared secret, at least 32 bytes.
-        public var secret: String?
+        package var secret: String?
         /// ES256 (P-256) or RS256 (RSA, at least 2048 bits) public key in PEM.
-        public var publicKeyPEM: String?
+        package var publicKeyPEM: String?
         /// Required `iss`, when set.
-        public var issuer: String?
+        package var issuer: String?
         /// Required member of `aud`, when set.
-        public var audience: String?
+        package var audience: String?
         /// Clock skew tolerated on `exp` and `nbf`.
-        public var leeway: Duration
+        package var leeway: Duration
         /// The claim that lists a token's roles: an array of strings or a space-separated string.
-        public var rolesClaim: String
+        package var rolesClaim: String
 
-        public init(
+        package init(
             secret: String? = nil,
             publicKeyPEM: String? = nil,
             issuer: String? = nil,
@@ -42,21 +42,21 @@ public struct AccessSettings: Sendable {
     }
 
     /// Whether a WebSocket upgrade needs a credential; admin endpoints and metrics then need an admin one.
-    public var required: Bool
-    public var mode: Mode
+    package var required: Bool
+    package var mode: Mode
     /// The shared token of `token` mode.
-    public var token: String?
+    package var token: String?
     /// A separate operator credential for the admin endpoints and metrics (either mode).
-    public var adminToken: String?
-    public var jwt: JWT
+    package var adminToken: String?
+    package var jwt: JWT
     /// The role a JWT needs for the admin endpoints and metrics.
-    public var adminRole: String
+    package var adminRole: String
     /// Topics that only some roles may subscribe to (JWT mode); a topic not listed is open to every client.
-    public var topicRoles: [Subscription: Set<String>]
+    package var topicRoles: [Subscription: Set<String>]
     /// Browser origins allowed to open a WebSocket (`scheme://host[:port]`); empty allows any, `*` too.
-    public var allowedOrigins: [String]
+    package var allowedOrigins: [String]
 
-    public init(
+    package init(
         required: Bool = false,
         mode: Mode = .token,
         token: String? = nil,
@@ -77,7 +77,7 @@ public struct AccessSettings: Sendable {
     }
 
     /// Parses `WS_TOPIC_ROLES`: `topic=role|role,topic=role`, e.g. `alerts=admin|oncall`.
-    public static func parseTopicRoles(_ text: String) throws(AccessSettingsError) -> [Subscription: Set<String>] {
+    package static func parseTopicRoles(_ text: String) throws(AccessSettingsError) -> [Subscription: Set<String>] {
         var result: [Subscription: Set<String>] = [:]
         for entry in text.split(separator: ",") where !entry.allSatisfy(\.isWhitespace) {
             let parts = entry.split(separator: "=", maxSplits: 1)
@@ -93,10 +93,10 @@ public struct AccessSettings: Sendable {
 }
 
 /// An inconsistent access configuration, refused at start-up.
-public struct AccessSettingsError: Error, CustomStringConvertible, Equatable {
-    public var description: String
+package struct AccessSettingsError: Error, CustomStringConvertible, Equatable {
+    package var description: String
 
-    public init(_ description: String) {
+    package init(_ description: String) {
         self.description = description
     }
 }

@@ -1,13 +1,13 @@
 import Crypto
 import CryptoExtras
-public import Foundation
+package import Foundation
 import GeneratedMessages
 
 /// Verifies compact JSON Web Tokens (RFC 7519) with the one algorithm its key
 /// allows: the header's `alg` must name it exactly, so `none` and algorithm
 /// confusion (an HS256 token signed with a public key) are refused.
-public struct JWTVerifier: Sendable {
-    public enum Algorithm: String, Sendable {
+package struct JWTVerifier: Sendable {
+    package enum Algorithm: String, Sendable {
         case hs256 = "HS256"
         case es256 = "ES256"
         case rs256 = "RS256"
@@ -20,14 +20,14 @@ public struct JWTVerifier: Sendable {
     }
 
     /// Larger tokens are refused before any decoding.
-    public static let maxTokenBytes = 8_192
+    package static let maxTokenBytes = 8_192
 
-    public let algorithm: Algorithm
+    package let algorithm: Algorithm
     private let key: Key
     private let settings: AccessSettings.JWT
 
     /// Reads the key from the settings: a secret (HS256) or a PEM public key (ES256 or RS256), not both.
-    public init(settings: AccessSettings.JWT) throws(AccessSettingsError) {
+    package init(settings: AccessSettings.JWT) throws(AccessSettingsError) {
         self.settings = settings
         switch (settings.secret, settings.publicKeyPEM) {
         case (.some, .some):
@@ -56,7 +56,7 @@ public struct JWTVerifier: Sendable {
     }
 
     /// Checks the signature, then `exp` (required), `nbf`, `iss` and `aud`, with the configured leeway.
-    public func verify(_ token: some StringProtocol, now: Date) throws(JWTError) -> JWTClaims {
+    package func verify(_ token: some StringProtocol, now: Date) throws(JWTError) -> JWTClaims {
         guard token.utf8.count <= Self.maxTokenBytes else { throw .tooLarge }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformed("expected three dot-separated parts") }
@@ -141,15 +141,15 @@ public struct JWTVerifier: Sendable {
 }
 
 /// What a verified token says about its holder.
-public struct JWTClaims: Sendable, Equatable {
-    public var subject: String?
-    public var roles: Set<String>
+package struct JWTClaims: Sendable, Equatable {
+    package var subject: String?
+    package var roles: Set<String>
     /// `exp` plus the leeway: the connection is closed at this time.
-    public var expiresAt: Date
+    package var expiresAt: Date
 }
 
 /// Why a token was refused; every case is a 401.
-public enum JWTError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum JWTError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooLarge
     case malformed(String)
     case algorithmNotAllowed(String, expected: String)
@@ -160,7 +160,7 @@ public enum JWTError: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongIssuer
     case wrongAudience
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .tooLarge: "The token is larger than \(JWTVerifier.maxTokenBytes) bytes"
         case .malformed(let why): "Malformed token: \(why)"

@@ -1,10 +1,10 @@
-public import HTTPTypes
+package import HTTPTypes
 
 /// Where a client put its token. Browsers cannot set headers on a WebSocket,
 /// so besides `Authorization: Bearer` the token may come as the
 /// `access_token` query parameter or as the subprotocol entry after `access_token`.
-public struct UpgradeCredential: Sendable, Equatable {
-    public enum Token: Sendable, Equatable {
+package struct UpgradeCredential: Sendable, Equatable {
+    package enum Token: Sendable, Equatable {
         case none
         /// An Authorization header that is not `Bearer <token>`.
         case malformed
@@ -12,13 +12,13 @@ public struct UpgradeCredential: Sendable, Equatable {
     }
 
     /// The subprotocol name that announces a token in the next entry.
-    public static let subprotocol = "access_token"
+    package static let subprotocol = "access_token"
 
-    public var token: Token
+    package var token: Token
     /// Whether the client offered the `access_token` subprotocol (it must be selected in the answer).
-    public var offeredSubprotocol: Bool
+    package var offeredSubprotocol: Bool
 
-    public init(headers: HTTPFields, queryToken: String?) {
+    package init(headers: HTTPFields, queryToken: String?) {
         let protocols = headers[values: .secWebSocketProtocol]
             .flatMap { $0.split(separator: ",") }
             .map { String($0).trimmed }

@@ -1,23 +1,23 @@
 import Foundation
-public import Hummingbird
+package import Hummingbird
 import HummingbirdCore
-public import Logging
+package import Logging
 import NIOCore
-public import Prometheus
-public import ServiceLifecycle
-public import UnixSignals
+package import Prometheus
+package import ServiceLifecycle
+package import UnixSignals
 
 /// The gateway, assembled: the Hummingbird application and the services that
 /// run beside it. `run()` runs them all until SIGINT/SIGTERM.
-public struct GatewayApplication: Sendable {
-    public let services: GatewayServices
-    public let application: any ApplicationProtocol
-    public let supervisor: ConnectionSupervisor
-    public let extraServices: [any Service]
+package struct GatewayApplication: Sendable {
+    package let services: GatewayServices
+    package let application: any ApplicationProtocol
+    package let supervisor: ConnectionSupervisor
+    package let extraServices: [any Service]
 
     /// Runs until a signal (or `gracefulShutdownSignals`) asks it to stop, then shuts down in order:
     /// connections get their notices first, then the HTTP server stops.
-    public func run(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+    package func run(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
         // ServiceGroup stops services in reverse order: the supervisor (notices, 1001) before the server.
         let group = ServiceGroup(
             configuration: .init(
@@ -33,7 +33,7 @@ public struct GatewayApplication: Sendable {
 /// Builds the gateway from its configuration.
 /// - Parameters:
 ///   - onServerRunning: called with the bound port once the server listens (port 0 picks a free one).
-public func buildApplication(
+package func buildApplication(
     configuration: GatewayConfiguration,
     logger: Logger,
     registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),

@@ -1,24 +1,24 @@
 import Foundation
-public import GeneratedMessages
-public import Logging
+package import GeneratedMessages
+package import Logging
 
 /// The parts every route and connection share. A class: each connection keeps one reference,
 /// not its own copy of the configuration.
-public final class GatewayServices: Sendable {
-    public let configuration: GatewayConfiguration
+package final class GatewayServices: Sendable {
+    package let configuration: GatewayConfiguration
     /// Open WebSocket connections at most: `--max-connections`, else the open-file limit less 256,
     /// resolved once at start-up.
-    public let connectionCap: Int
-    public let metrics: GatewayMetrics
-    public let manager: ConnectionManager
-    public let lastKnown: LastKnownData
-    public let router: EventRouter
-    public let bus: any EventBus
-    public let access: AccessPolicy
-    public let encoder = FrameEncoder()
-    public let logger: Logger
+    package let connectionCap: Int
+    package let metrics: GatewayMetrics
+    package let manager: ConnectionManager
+    package let lastKnown: LastKnownData
+    package let router: EventRouter
+    package let bus: any EventBus
+    package let access: AccessPolicy
+    package let encoder = FrameEncoder()
+    package let logger: Logger
 
-    public init(
+    package init(
         configuration: GatewayConfiguration,
         connectionCap: Int,
         metrics: GatewayMetrics,
@@ -41,7 +41,7 @@ public final class GatewayServices: Sendable {
     }
 
     /// The gateway's own health: the WebSocket layer and the broker.
-    public func health() -> HealthReport {
+    package func health() -> HealthReport {
         var components = bus.health()
         components["websocket"] = ComponentHealth(status: .healthy, detail: "\(manager.count) open connections")
         let worst = components.values.map(\.status).max() ?? .healthy
@@ -62,7 +62,7 @@ public final class GatewayServices: Sendable {
     }
 
     /// The answer to a known `request_data`: last-known data, or the gateway's health.
-    public func data(for dataType: DataType) -> [String: JSONValue] {
+    package func data(for dataType: DataType) -> [String: JSONValue] {
         switch dataType {
         case .agentStatus:
             lastKnown.data(for: "agent_update") ?? ["agents": [], "summary": ["total": 0, "active": 0]]
@@ -75,23 +75,23 @@ public final class GatewayServices: Sendable {
 }
 
 /// The gateway's release version, reported by `/health`.
-public enum GatewayVersion {
-    public static let current = "0.1.0"
+package enum GatewayVersion {
+    package static let current = "0.1.0"
 }
 
-public struct HealthReport: Sendable, Codable, Equatable {
-    public struct Summary: Sendable, Codable, Equatable {
-        public var healthy: Int
-        public var unhealthy: Int
-        public var total: Int
+package struct HealthReport: Sendable, Codable, Equatable {
+    package struct Summary: Sendable, Codable, Equatable {
+        package var healthy: Int
+        package var unhealthy: Int
+        package var total: Int
     }
 
-    public var status: ComponentHealth.Status
-    public var version: String
-    public var wsContractVersion: String
-    public var timestamp: String
-    public var components: [String: ComponentHealth]
-    public var summary: Summary
+    package var status: ComponentHealth.Status
+    package var version: String
+    package var wsContractVersion: String
+    package var timestamp: String
+    package var components: [String: ComponentHealth]
+    package var summary: Summary
 
     enum CodingKeys: String, CodingKey {
         case status, version, timestamp, components, summary
@@ -99,7 +99,7 @@ public struct HealthReport: Sendable, Codable, Equatable {
     }
 
     /// The report as `request_data` `system_health` data, in the HiveOps shape.
-    public var jsonObject: [String: JSONValue] {
+    package var jsonObject: [String: JSONValue] {
         var components: [String: JSONValue] = [:]
         for (name, component) in self.components {
             var entry: [String: JSONValue] = ["status": .string(component.status.rawValue)]

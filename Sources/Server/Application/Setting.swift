@@ -1,36 +1,36 @@
 import Foundation
 import Logging
-public import RedisClient
+import RedisClient
 
 /// One setting of the gateway as an operator sets it: its flag, its environment variable, what it
 /// does and its default, read from ``GatewayConfiguration``'s own defaults. The one table that the
 /// CLI's `--help`, its resolver's error messages and the README's settings tables come from
 /// (`SettingsTableTests` checks the README and `--help` against it).
-public struct Setting: Sendable, Equatable {
-    public enum Group: String, Sendable {
+package struct Setting: Sendable, Equatable {
+    package enum Group: String, Sendable {
         /// The README's "Running the gateway" table.
         case server
         /// The README's "Access control" table.
         case access
     }
 
-    public let flag: String
-    public let environment: String
-    public let summary: String
+    package let flag: String
+    package let environment: String
+    package let summary: String
     /// The default as an operator reads it; nil when there is none.
-    public let defaultValue: String?
-    public let group: Group
+    package let defaultValue: String?
+    package let group: Group
 
     /// How an error names the setting: `--port (PORT)`.
-    public var name: String { "\(flag) (\(environment))" }
+    package var name: String { "\(flag) (\(environment))" }
 
     /// The `--help` text: what it does, its environment variable and its default.
-    public var help: String {
+    package var help: String {
         "\(summary) (env: \(environment)\(defaultValue.map { ", default: \($0)" } ?? ""))"
     }
 
     /// Its row in the README's table.
-    public var markdownRow: String {
+    package var markdownRow: String {
         "| `\(flag)` | `\(environment)` | \(defaultValue ?? "none") | \(summary.replacingOccurrences(of: "|", with: "\\|")) |"
     }
 }
@@ -53,155 +53,155 @@ extension Setting {
         Setting(flag: flag, environment: environment, summary: summary, defaultValue: defaultValue, group: .access)
     }
 
-    public static let host = server("--host", "HIVEOPS_HOST", "Address to listen on.", defaults.host)
-    public static let port = server("--port", "PORT", "Port to listen on; 0 picks a free one.", "\(defaults.port)")
-    public static let redisURL = server(
+    package static let host = server("--host", "HIVEOPS_HOST", "Address to listen on.", defaults.host)
+    package static let port = server("--port", "PORT", "Port to listen on; 0 picks a free one.", "\(defaults.port)")
+    package static let redisURL = server(
         "--redis-url",
         "REDIS_URL",
         "redis://[user:password@]host:port[/db] for scale-out; none runs the in-process broker.",
         nil
     )
-    public static let redisBackoffInitial = server(
+    package static let redisBackoffInitial = server(
         "--redis-backoff-initial",
         "REDIS_BACKOFF_INITIAL_SECONDS",
         "First Redis reconnect delay ceiling in seconds (full jitter, doubling).",
         seconds(redisDefaults.backoffInitial)
     )
-    public static let redisBackoffCap = server(
+    package static let redisBackoffCap = server(
         "--redis-backoff-cap",
         "REDIS_BACKOFF_CAP_SECONDS",
         "Largest Redis reconnect delay in seconds.",
         seconds(redisDefaults.backoffCap)
     )
-    public static let rateLimitRps = server(
+    package static let rateLimitRps = server(
         "--rate-limit-rps",
         "WS_RATE_TOKENS_PER_SEC",
         "Inbound messages a second per connection.",
         "\(Int(defaults.rateLimit.tokensPerSecond))"
     )
-    public static let rateLimitBurst = server("--rate-limit-burst", "WS_RATE_BURST", "Inbound burst per connection.", "\(defaults.rateLimit.burst)")
-    public static let rateLimitCooldown = server(
+    package static let rateLimitBurst = server("--rate-limit-burst", "WS_RATE_BURST", "Inbound burst per connection.", "\(defaults.rateLimit.burst)")
+    package static let rateLimitCooldown = server(
         "--rate-limit-cooldown",
         "WS_RATE_NOTIFY_COOLDOWN_SECONDS",
         "Seconds between two rate-limit notices to one client.",
         seconds(defaults.rateLimit.cooldown)
     )
-    public static let rateLimitAbuseWindow = server(
+    package static let rateLimitAbuseWindow = server(
         "--rate-limit-abuse-window",
         "WS_RATE_ABUSE_WINDOW_SECONDS",
         "Seconds of continuous flooding before a client is disconnected (1008); 0 never.",
         defaults.rateLimit.abuseWindow.map(seconds) ?? "0 (never)"
     )
-    public static let maxMessageBytes = server(
+    package static let maxMessageBytes = server(
         "--max-message-bytes",
         "WS_MAX_MESSAGE_BYTES",
         "Largest inbound text message in bytes; larger ones get an error.",
         "\(defaults.limits.maxMessageBytes)"
     )
-    public static let maxConnections = server(
+    package static let maxConnections = server(
         "--max-connections",
         "WS_MAX_CONNECTIONS",
         "Open WebSocket connections at most; more are refused before the upgrade (503).",
         "the open-file limit less 256 (the gateway raises its soft limit to the hard one at start)"
     )
-    public static let backpressureThreshold = server(
+    package static let backpressureThreshold = server(
         "--backpressure-threshold",
         "WS_BACKPRESSURE_THRESHOLD",
         "Consecutive send failures before a slow client is disconnected (1013).",
         "\(defaults.outbound.backpressureThreshold)"
     )
-    public static let outboundQueueBytes = server(
+    package static let outboundQueueBytes = server(
         "--outbound-queue-bytes",
         "WS_OUTBOUND_QUEUE_BYTES",
         "Outbound queue bound per connection, in bytes.",
         "\(defaults.outbound.queueBytes)"
     )
-    public static let outboundQueueFrames = server(
+    package static let outboundQueueFrames = server(
         "--outbound-queue-frames",
         "WS_OUTBOUND_QUEUE_FRAMES",
         "Outbound queue bound per connection, in frames.",
         "\(defaults.outbound.queueFrames)"
     )
-    public static let writeDeadline = server(
+    package static let writeDeadline = server(
         "--write-deadline",
         "WS_WRITE_DEADLINE_SECONDS",
         "Seconds a write may take before it counts as a send failure.",
         seconds(defaults.outbound.writeDeadline)
     )
-    public static let idleTimeout = server(
+    package static let idleTimeout = server(
         "--idle-timeout",
         "WS_IDLE_TIMEOUT_SECONDS",
         "Seconds without an inbound message before a connection is closed.",
         seconds(defaults.timeouts.idle)
     )
-    public static let handshakeTimeout = server(
+    package static let handshakeTimeout = server(
         "--handshake-timeout",
         "WS_HANDSHAKE_TIMEOUT_SECONDS",
         "Seconds a new connection has to send its first request.",
         seconds(defaults.timeouts.handshake)
     )
-    public static let echoEndpoint = server(
+    package static let echoEndpoint = server(
         "--echo-endpoint",
         "WS_ECHO_ENDPOINT",
         "Serve an echo WebSocket at / with the production WebSocket configuration, for conformance suites; never in production (true/false).",
         "off"
     )
-    public static let logLevel = server(
+    package static let logLevel = server(
         "--log-level",
         "LOG_LEVEL",
         "trace, debug, info, notice, warning, error or critical.",
         defaults.logLevel.rawValue
     )
-    public static let logFormat = server("--log-format", "LOG_FORMAT", "text, or json: one object per line.", defaults.logFormat.rawValue)
+    package static let logFormat = server("--log-format", "LOG_FORMAT", "text, or json: one object per line.", defaults.logFormat.rawValue)
 
-    public static let authRequired = access(
+    package static let authRequired = access(
         "--auth-required",
         "WS_AUTH_REQUIRED",
         "Require a credential for every WebSocket and an admin one for operator endpoints (true/false).",
         "\(accessDefaults.required)"
     )
-    public static let authMode = access("--auth-mode", "WS_AUTH_MODE", "token (one shared secret) or jwt.", accessDefaults.mode.rawValue)
-    public static let authToken = access(
+    package static let authMode = access("--auth-mode", "WS_AUTH_MODE", "token (one shared secret) or jwt.", accessDefaults.mode.rawValue)
+    package static let authToken = access(
         "--auth-token",
         "WS_AUTH_TOKEN",
         "The shared token of token mode; prefer the environment for secrets.",
         nil
     )
-    public static let adminToken = access(
+    package static let adminToken = access(
         "--admin-token",
         "WS_ADMIN_TOKEN",
         "An operator token for broadcast, disconnect, stats and metrics, in either mode.",
         nil
     )
-    public static let jwtSecret = access("--jwt-secret", "WS_JWT_SECRET", "HS256 secret, at least 32 bytes; prefer the environment.", nil)
-    public static let jwtPublicKeyFile = access(
+    package static let jwtSecret = access("--jwt-secret", "WS_JWT_SECRET", "HS256 secret, at least 32 bytes; prefer the environment.", nil)
+    package static let jwtPublicKeyFile = access(
         "--jwt-public-key-file",
         "WS_JWT_PUBLIC_KEY_FILE",
         "File with an ES256 (P-256) or RS256 (RSA, at least 2048 bits) public key in PEM; or the PEM itself in WS_JWT_PUBLIC_KEY.",
         nil
     )
-    public static let jwtIssuer = access("--jwt-issuer", "WS_JWT_ISSUER", "Required JWT iss.", nil)
-    public static let jwtAudience = access("--jwt-audience", "WS_JWT_AUDIENCE", "Required member of the JWT aud.", nil)
-    public static let jwtLeeway = access(
+    package static let jwtIssuer = access("--jwt-issuer", "WS_JWT_ISSUER", "Required JWT iss.", nil)
+    package static let jwtAudience = access("--jwt-audience", "WS_JWT_AUDIENCE", "Required member of the JWT aud.", nil)
+    package static let jwtLeeway = access(
         "--jwt-leeway",
         "WS_JWT_LEEWAY_SECONDS",
         "Clock skew tolerated on exp and nbf, in seconds.",
         seconds(accessDefaults.jwt.leeway)
     )
-    public static let jwtRolesClaim = access(
+    package static let jwtRolesClaim = access(
         "--jwt-roles-claim",
         "WS_JWT_ROLES_CLAIM",
         "JWT claim listing the roles (an array, or a space-separated string).",
         accessDefaults.jwt.rolesClaim
     )
-    public static let adminRole = access("--admin-role", "WS_ADMIN_ROLE", "Role a JWT needs for the operator endpoints.", accessDefaults.adminRole)
-    public static let topicRoles = access(
+    package static let adminRole = access("--admin-role", "WS_ADMIN_ROLE", "Role a JWT needs for the operator endpoints.", accessDefaults.adminRole)
+    package static let topicRoles = access(
         "--topic-roles",
         "WS_TOPIC_ROLES",
         "Topics only some roles may subscribe to, e.g. alerts=admin|oncall,system=admin (JWT mode).",
         nil
     )
-    public static let allowedOrigins = access(
+    package static let allowedOrigins = access(
         "--allowed-origins",
         "WS_ALLOWED_ORIGINS",
         "Comma list of browser origins allowed to connect, each scheme://host[:port]; empty or * allows any.",
@@ -209,7 +209,7 @@ extension Setting {
     )
 
     /// Every setting, in the order `--help` and the README list them.
-    public static let all: [Setting] = [
+    package static let all: [Setting] = [
         host, port, redisURL, redisBackoffInitial, redisBackoffCap, rateLimitRps, rateLimitBurst, rateLimitCooldown,
         rateLimitAbuseWindow, maxMessageBytes, maxConnections, backpressureThreshold, outboundQueueBytes, outboundQueueFrames,
         writeDeadline, idleTimeout, handshakeTimeout, echoEndpoint, logLevel, logFormat,
@@ -218,7 +218,7 @@ extension Setting {
     ]
 
     /// The README's table of one group.
-    public static func markdownTable(_ group: Group) -> String {
+    package static func markdownTable(_ group: Group) -> String {
         (["| flag | environment | default | what |", "|---|---|---|---|"] + all.filter { $0.group == group }.map(\.markdownRow)).joined(
             separator: "\n"
         )

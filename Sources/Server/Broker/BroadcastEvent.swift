@@ -1,15 +1,15 @@
-public import GeneratedMessages
+package import GeneratedMessages
 
 /// An event for every subscriber of one topic, from a producer (Redis) or an
 /// operator (the REST broadcast endpoint), before it becomes a frame.
-public struct BroadcastEvent: Sendable, Equatable {
-    public enum Invalid: Error, Equatable, CustomStringConvertible {
+package struct BroadcastEvent: Sendable, Equatable {
+    package enum Invalid: Error, Equatable, CustomStringConvertible {
         case unknownTopic(String)
         case unknownType(String)
         case wrongTopic(type: String, expected: Subscription)
         case invalidData(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .unknownTopic(let topic): "Unknown subscription: \(topic)"
             case .unknownType(let type): "Message type \(type) cannot be broadcast"
@@ -20,22 +20,22 @@ public struct BroadcastEvent: Sendable, Equatable {
     }
 
     /// The frame types a broadcast may carry besides the `*_update` family, and the topic each requires.
-    public static let fixedTopicTypes: [String: Subscription] = [
+    package static let fixedTopicTypes: [String: Subscription] = [
         "critical_alert": .alerts,
         "system_event": .system,
         "agent_event": .agents,
         "project_index_event": .projectIndex,
     ]
 
-    public static let updatePattern = "^[a-z_]+_update$"
+    package static let updatePattern = "^[a-z_]+_update$"
 
-    public var type: String
-    public var subscription: Subscription
-    public var data: [String: JSONValue]
-    public var correlationId: String?
+    package var type: String
+    package var subscription: Subscription
+    package var data: [String: JSONValue]
+    package var correlationId: String?
 
     /// Validates the topic and the type against the contract.
-    public init(type: String, subscription: String, data: [String: JSONValue], correlationId: String?) throws(Invalid) {
+    package init(type: String, subscription: String, data: [String: JSONValue], correlationId: String?) throws(Invalid) {
         let topic = Subscription(rawValue: subscription)
         if case .unknown = topic { throw .unknownTopic(subscription) }
         if let required = Self.fixedTopicTypes[type] {
@@ -54,16 +54,16 @@ public struct BroadcastEvent: Sendable, Equatable {
         self.correlationId = correlationId.flatMap(InboundProcessor.echoable)
     }
 
-    public var isUpdate: Bool { Self.fixedTopicTypes[type] == nil }
+    package var isUpdate: Bool { Self.fixedTopicTypes[type] == nil }
 
     /// `^[a-z_]+_update$`, the schema's pattern for the update family, checked by hand on this hot path.
-    public static func isUpdateType(_ type: String) -> Bool {
+    package static func isUpdateType(_ type: String) -> Bool {
         type.utf8.count > "_update".utf8.count && type.hasSuffix("_update")
             && type.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "_") }
     }
 
     /// The typed server message for this event.
-    public func message(correlationId: String, timestamp: String) -> ServerMessage {
+    package func message(correlationId: String, timestamp: String) -> ServerMessage {
         switch type {
         case "critical_alert":
             var rest = data

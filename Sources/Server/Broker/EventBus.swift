@@ -1,6 +1,6 @@
 /// Where broadcasts go: straight to this node's subscribers, or through Redis
 /// to the subscribers of every node.
-public protocol EventBus: Sendable {
+package protocol EventBus: Sendable {
     /// Publishes an event and says what it reached.
     func publish(_ event: BroadcastEvent) async throws -> PublishReceipt
 
@@ -9,18 +9,18 @@ public protocol EventBus: Sendable {
 }
 
 /// The single-node broker: no Redis, delivery in-process.
-public struct InProcessEventBus: EventBus {
+package struct InProcessEventBus: EventBus {
     let router: EventRouter
 
-    public init(router: EventRouter) {
+    package init(router: EventRouter) {
         self.router = router
     }
 
-    public func publish(_ event: BroadcastEvent) async throws -> PublishReceipt {
+    package func publish(_ event: BroadcastEvent) async throws -> PublishReceipt {
         PublishReceipt(clientsReached: router.deliver(event), nodesReached: 1)
     }
 
-    public func health() -> [String: ComponentHealth] {
+    package func health() -> [String: ComponentHealth] {
         ["broker": ComponentHealth(status: .healthy, detail: "in-process broker (no Redis configured)")]
     }
 }

@@ -1,15 +1,15 @@
 import GeneratedMessages
-public import Logging
+package import Logging
 
 /// Turns a broadcast event into one serialized frame and fans it out to the
 /// local subscribers, remembering the last data of each update type.
-public struct EventRouter: Sendable {
+package struct EventRouter: Sendable {
     let manager: ConnectionManager
     let lastKnown: LastKnownData
     let encoder: FrameEncoder
     let logger: Logger
 
-    public init(manager: ConnectionManager, lastKnown: LastKnownData, logger: Logger) {
+    package init(manager: ConnectionManager, lastKnown: LastKnownData, logger: Logger) {
         self.manager = manager
         self.lastKnown = lastKnown
         self.encoder = FrameEncoder()
@@ -18,7 +18,7 @@ public struct EventRouter: Sendable {
 
     /// Delivers to this node's subscribers; returns how many took the frame.
     @discardableResult
-    public func deliver(_ event: BroadcastEvent) -> Int {
+    package func deliver(_ event: BroadcastEvent) -> Int {
         if event.isUpdate { lastKnown.record(type: event.type, topic: event.subscription, data: event.data) }
         // One id and one serialization for the whole broadcast: every recipient gets the same bytes.
         let correlationId = event.correlationId ?? FrameEncoder.newCorrelationId()

@@ -1,19 +1,19 @@
 import Foundation
-public import GeneratedMessages
-public import NIOCore
+import GeneratedMessages
+package import NIOCore
 
 /// The Redis channels the gateway listens to, and how a published payload
 /// becomes a broadcast event. Pure: the listener decodes, this translates.
-public enum RedisChannels {
-    public static let systemEvents = "system_events"
-    public static let agentEventsPattern = "agent_events:*"
-    public static let projectIndexEvents = "project_index:websocket_events"
-    public static let broadcast = "hiveops:ws:broadcast"
+package enum RedisChannels {
+    package static let systemEvents = "system_events"
+    package static let agentEventsPattern = "agent_events:*"
+    package static let projectIndexEvents = "project_index:websocket_events"
+    package static let broadcast = "hiveops:ws:broadcast"
 
-    public static let channels = [systemEvents, projectIndexEvents, broadcast]
-    public static let patterns = [agentEventsPattern]
+    package static let channels = [systemEvents, projectIndexEvents, broadcast]
+    package static let patterns = [agentEventsPattern]
 
-    public enum Translation: Equatable, Sendable {
+    package enum Translation: Equatable, Sendable {
         case deliver(BroadcastEvent)
         /// A project index event for subscribers none of whom is connected here.
         case skip
@@ -24,7 +24,7 @@ public enum RedisChannels {
     /// - Parameters:
     ///   - pattern: the pattern it matched, for pattern subscriptions.
     ///   - isConnected: whether a connection id is connected to this node (for `project_index` subscribers).
-    public static func translate(
+    package static func translate(
         channel: String,
         pattern: String?,
         payload: ByteBuffer,
@@ -67,7 +67,7 @@ public enum RedisChannels {
     }
 
     /// The payload the gateway publishes on `hiveops:ws:broadcast` for a REST broadcast.
-    public static func broadcastPayload(_ event: BroadcastEvent) throws -> String {
+    package static func broadcastPayload(_ event: BroadcastEvent) throws -> String {
         let envelope = BroadcastEnvelope(subscription: event.subscription, type: event.type, data: event.data, correlationId: event.correlationId)
         return String(decoding: try JSONEncoder().encode(envelope), as: UTF8.self)
     }

@@ -1,28 +1,28 @@
 import Foundation
 import GeneratedMessages
-public import Logging
+package import Logging
 import NIOCore
 import Prometheus
-public import RedisClient
-public import ServiceLifecycle
+package import RedisClient
+import ServiceLifecycle
 import Synchronization
 
 /// The scale-out broker: a listener subscribed to the HiveOps channels relays
 /// what producers publish to this node's subscribers, and REST broadcasts are
 /// published to Redis so that they reach the subscribers of every node.
 /// While Redis is away the gateway keeps serving; broadcasts are delivered locally.
-public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
-    public struct Settings: Sendable {
-        public var url: RedisURL
+package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
+    package struct Settings: Sendable {
+        package var url: RedisURL
         /// The listener's reconnect backoff: first ceiling and cap (full jitter below them).
-        public var backoffInitial: Duration = .milliseconds(500)
-        public var backoffCap: Duration = .seconds(30)
+        package var backoffInitial: Duration = .milliseconds(500)
+        package var backoffCap: Duration = .seconds(30)
         /// How often the subscribed connection is pinged, and how long the answer may take.
-        public var pingInterval: Duration = .seconds(5)
+        package var pingInterval: Duration = .seconds(5)
         /// Connect, reply and subscribe-confirmation deadline.
-        public var timeout: Duration = .seconds(3)
+        package var timeout: Duration = .seconds(3)
 
-        public init(url: RedisURL) {
+        package init(url: RedisURL) {
             self.url = url
         }
     }
@@ -43,7 +43,7 @@ public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     private let fallbacks: Mutex<FallbackDeliveries>
     private let random: @Sendable () -> Double
 
-    public init(
+    package init(
         settings: Settings,
         router: EventRouter,
         manager: ConnectionManager,
@@ -63,11 +63,11 @@ public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         self.fallbacks = Mutex(FallbackDeliveries(window: settings.timeout * 10))
     }
 
-    public var description: String { "RedisEventBus(\(settings.url))" }
+    package var description: String { "RedisEventBus(\(settings.url))" }
 
     // MARK: - EventBus
 
-    public func publish(_ event: BroadcastEvent) async throws -> PublishReceipt {
+    package func publish(_ event: BroadcastEvent) async throws -> PublishReceipt {
         var used: RedisConnection?
         do {
             let connection = try await publisherConnection()
@@ -97,7 +97,7 @@ public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         }
     }
 
-    public func health() -> [String: ComponentHealth] {
+    package func health() -> [String: ComponentHealth] {
         let status = status.withLock { $0 }
         let redis =
             status.connected
@@ -125,7 +125,7 @@ public final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     // MARK: - Listener
 
     /// Listens until graceful shutdown, reconnecting with exponential backoff and full jitter.
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown {
             var backoff = Backoff(initial: self.settings.backoffInitial, cap: self.settings.backoffCap)
             while !Task.isCancelled {

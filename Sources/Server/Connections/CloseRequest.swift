@@ -1,18 +1,18 @@
-public import GeneratedMessages
-public import NIOWebSocket
+package import GeneratedMessages
+package import NIOWebSocket
 
 /// Why and how the server closes a connection: the notice it sends last, the
 /// close code after it, and whether queued frames go out first.
-public struct CloseRequest: Sendable, Equatable {
-    public var reason: DisconnectReason
-    public var detail: String?
-    public var code: WebSocketErrorCode
-    public var reconnect: ReconnectHint
+package struct CloseRequest: Sendable, Equatable {
+    package var reason: DisconnectReason
+    package var detail: String?
+    package var code: WebSocketErrorCode
+    package var reconnect: ReconnectHint
     /// Drop queued frames and send the notice at once (the client is not keeping up).
-    public var dropsPendingFrames: Bool
+    package var dropsPendingFrames: Bool
 
     /// No inbound message for the idle timeout: close 1000, reconnect only if still wanted.
-    public static func idleTimeout(after seconds: Int) -> Self {
+    package static func idleTimeout(after seconds: Int) -> Self {
         Self(
             reason: .idleTimeout,
             detail: "No message received for \(seconds) s",
@@ -23,7 +23,7 @@ public struct CloseRequest: Sendable, Equatable {
     }
 
     /// Too many consecutive send failures: close 1013 (try again later).
-    public static func backpressure(failures: Int) -> Self {
+    package static func backpressure(failures: Int) -> Self {
         Self(
             reason: .backpressure,
             detail: "\(failures) consecutive send failures",
@@ -34,7 +34,7 @@ public struct CloseRequest: Sendable, Equatable {
     }
 
     /// The process is stopping: close 1001 (going away).
-    public static let serverShutdown = Self(
+    package static let serverShutdown = Self(
         reason: .serverShutdown,
         detail: "The gateway is shutting down",
         code: .goingAway,
@@ -43,12 +43,12 @@ public struct CloseRequest: Sendable, Equatable {
     )
 
     /// An operator disconnected the client: close 1000.
-    public static func admin(detail: String?) -> Self {
+    package static func admin(detail: String?) -> Self {
         Self(reason: .admin, detail: detail, code: .normalClosure, reconnect: ReconnectHint(allowed: true, delayMs: 1_000), dropsPendingFrames: false)
     }
 
     /// The client kept flooding past the abuse window: close 1008 (policy violation), no reconnect.
-    public static func rateLimitAbuse(window: Duration) -> Self {
+    package static func rateLimitAbuse(window: Duration) -> Self {
         Self(
             reason: .rateLimitAbuse,
             detail: "Rate limit exceeded for \(window.components.seconds) s",
@@ -60,7 +60,7 @@ public struct CloseRequest: Sendable, Equatable {
 
     /// The connection's token expired: close 4401, so that the client refreshes its token and reconnects.
     /// Queued frames are dropped: the client is no longer entitled to them.
-    public static let tokenExpired = Self(
+    package static let tokenExpired = Self(
         reason: .tokenExpired,
         detail: "The access token has expired; reconnect with a fresh one",
         code: .init(codeNumber: 4401),
@@ -69,7 +69,7 @@ public struct CloseRequest: Sendable, Equatable {
     )
 
     /// A new connection took over this connection id: close 1000, do not reconnect.
-    public static let replaced = Self(
+    package static let replaced = Self(
         reason: .replaced,
         detail: "Another connection with the same connection_id replaced this one",
         code: .normalClosure,

@@ -1,15 +1,15 @@
-public import Foundation
-public import GeneratedMessages
-public import Logging
-public import NIOCore
+package import Foundation
+import GeneratedMessages
+package import Logging
+package import NIOCore
 import Synchronization
 
 /// One client connection as the rest of the gateway sees it: an id and its lifecycle
 /// (``ConnectionStateMachine``: the outbound queue, the time-based rules, the close handshake).
 /// Fan-out, the connection's channel handler and the sweeper meet here, under one lock, and
 /// perform the machine's actions on the socket through its hooks.
-public final class Connection: Sendable {
-    public enum EnqueueOutcome: Equatable, Sendable {
+package final class Connection: Sendable {
+    package enum EnqueueOutcome: Equatable, Sendable {
         case enqueued
         /// The frame did not fit; `closing` is set when this failure started a backpressure disconnect.
         case failed(consecutiveFailures: Int, closing: Bool)
@@ -19,15 +19,15 @@ public final class Connection: Sendable {
 
     /// How the connection reaches its socket: set by its channel handler, dropped when it finishes
     /// (which also breaks the cycle connection → hooks → handler → connection).
-    public struct SocketHooks: Sendable {
+    package struct SocketHooks: Sendable {
         /// The channel's event loop; nil runs `flushOnLoop` in place (tests, micro-benchmarks).
-        public var eventLoop: (any EventLoop)?
+        package var eventLoop: (any EventLoop)?
         /// Runs the handler's flush, which performs `nextFlush`'s actions until it is done; runs on `eventLoop`.
-        public var flushOnLoop: @Sendable () -> Void
+        package var flushOnLoop: @Sendable () -> Void
         /// Closes the socket without a handshake: the last resort for a peer that stopped reading.
-        public var forceClose: @Sendable () -> Void
+        package var forceClose: @Sendable () -> Void
 
-        public init(eventLoop: (any EventLoop)?, flushOnLoop: @escaping @Sendable () -> Void, forceClose: @escaping @Sendable () -> Void) {
+        package init(eventLoop: (any EventLoop)?, flushOnLoop: @escaping @Sendable () -> Void, forceClose: @escaping @Sendable () -> Void) {
             self.eventLoop = eventLoop
             self.flushOnLoop = flushOnLoop
             self.forceClose = forceClose
@@ -47,16 +47,16 @@ public final class Connection: Sendable {
         func hooks(if schedule: Bool) -> SocketHooks? { schedule ? hooks : nil }
     }
 
-    public let id: String
-    public let endpoint: DashboardEndpoint
+    package let id: String
+    package let endpoint: DashboardEndpoint
     /// Whose credential opened it (a JWT's `sub`); nil without one.
-    public let subject: String?
-    public let openedAt: Date
+    package let subject: String?
+    package let openedAt: Date
     /// The server's logger, shared; `logger` adds this connection's metadata when something is logged.
     private let baseLogger: Logger
     private let state: Mutex<State>
 
-    public init(
+    package init(
         id: String,
         endpoint: DashboardEndpoint,
         subject: String? = nil,
@@ -82,7 +82,7 @@ public final class Connection: Sendable {
 
     /// Built when a line is logged (rarely): a copy with metadata kept per connection would cost
     /// about 700 bytes of each connection's memory.
-    public var logger: Logger {
+    package var logger: Logger {
         var logger = baseLogger
         logger[metadataKey: "connection_id"] = "\(id)"
         logger[metadataKey: "endpoint"] = "\(endpoint.rawValue)"
@@ -90,14 +90,14 @@ public final class Connection: Sendable {
     }
 
     /// The lifecycle's state, for tests and diagnostics.
-    public var machineState: ConnectionStateMachine.State {
+    package var machineState: ConnectionStateMachine.State {
         state.withLock { $0.machine.state }
     }
 
     // MARK: - Fan-out side
 
     /// Queues a frame without waiting; a full queue is a send failure.
-    public func enqueue(_ frame: OutboundFrame, now: ContinuousClock.Instant = .now) -> EnqueueOutcome {
+    package func enqueue(_ frame: OutboundFrame, now: ContinuousClock.Instant = .now) -> EnqueueOutcome {
         let (outcome, flush) = enqueueDeferringFlush(frame, now: now)
         flush?.scheduleFlush()
         return outcome
@@ -105,7 +105,7 @@ public final class Connection: Sendable {
 
     /// Queues a frame into a broadcast's batch: the flush it needs joins `flushes`, which the
     /// caller submits once for all recipients (one event-loop task per loop, not per connection).
-    public func enqueue(_ frame: OutboundFrame, now: ContinuousClock.Instant, flushes: inout FlushBatch) -> EnqueueOutcome {
+    package func enqueue(_ frame: OutboundFrame, now: ContinuousClock.Instant, flushes: inout FlushBatch) -> EnqueueOutcome {
         let (outcome, flush) = enqueueDeferringFlush(frame, now: now)
         if let flush { flushes.add(flush) }
         return outcome
@@ -124,7 +124,7 @@ public final class Connection: Sendable {
 
     /// Asks for a notice and a close. The first request wins; returns whether this one did.
     @discardableResult
-    public func requestClose(_ request: CloseRequest, now: ContinuousClock.Instant = .now) -> Bool {
+    package func requestClose(_ request: CloseRequest, now: ContinuousClock.Instant = .now) -> Bool {
         let (accepted, flush) = state.withLock { state -> (Bool, SocketHooks?) in
             switch state.machine.requestClose(request, now: now) {
             case .accepted(let schedule): (true, state.hooks(if: schedule))
@@ -145,12 +145,12 @@ public final class Connection: Sendable {
     }
 
     /// A message arrived: the idle timer starts again.
-    public func recordActivity(at now: ContinuousClock.Instant) {
+    package func recordActivity(at now: ContinuousClock.Instant) {
         state.withLock { $0.machine.messageReceived(at: now) }
     }
 
     /// The socket closed: the connection takes no more frames and lets go of its socket. Returns how it ended.
-    public func markFinished() -> ConnectionStateMachine.Ending {
+    package func markFinished() -> ConnectionStateMachine.Ending {
         state.withLock { state in
             state.hooks = nil
             return state.machine.socketClosed()
@@ -158,7 +158,7 @@ public final class Connection: Sendable {
     }
 
     /// Empties the queue without writing: for micro-benchmarks of the fan-out, which have no socket.
-    public func drainForBenchmark() {
+    package func drainForBenchmark() {
         state.withLock { $0.machine.drainForBenchmark() }
     }
 
@@ -166,7 +166,7 @@ public final class Connection: Sendable {
 
     /// Applies the time-based rules and performs what they ask of the socket: a flush (for a
     /// ping or a close) or a close outright.
-    public func sweep(now: ContinuousClock.Instant, rules: ConnectionStateMachine.SweepRules) -> ConnectionStateMachine.SweepAction {
+    package func sweep(now: ContinuousClock.Instant, rules: ConnectionStateMachine.SweepRules) -> ConnectionStateMachine.SweepAction {
         let (action, hooks) = state.withLock { state in (state.machine.sweep(now: now, rules: rules), state.hooks) }
         switch action {
         case .close(_, scheduleFlush: true), .sendPing(scheduleFlush: true): hooks?.scheduleFlush()
@@ -177,7 +177,7 @@ public final class Connection: Sendable {
     }
 
     /// Closes the socket outright.
-    public func forceClose() {
+    package func forceClose() {
         state.withLock { $0.hooks?.forceClose }?()
     }
 }

@@ -1,17 +1,17 @@
-public import Foundation
-public import GeneratedMessages
-public import Logging
+package import Foundation
+package import GeneratedMessages
+package import Logging
 import Prometheus
 import Synchronization
 
 /// Knows every open connection and who listens to which topic, and fans
 /// broadcasts out: serialized once by the caller, enqueued for each recipient,
 /// never waiting on a socket.
-public final class ConnectionManager: Sendable {
-    public struct Stats: Sendable {
-        public var connections: Int
-        public var subscribers: [Subscription: Int]
-        public var oldest: (id: String, openedAt: Date)?
+package final class ConnectionManager: Sendable {
+    package struct Stats: Sendable {
+        package var connections: Int
+        package var subscribers: [Subscription: Int]
+        package var oldest: (id: String, openedAt: Date)?
     }
 
     /// A registered connection and its topics: the index's copy of what its inbound processor owns.
@@ -31,14 +31,14 @@ public final class ConnectionManager: Sendable {
     private let metrics: GatewayMetrics
     private let logger: Logger
 
-    public init(metrics: GatewayMetrics, logger: Logger) {
+    package init(metrics: GatewayMetrics, logger: Logger) {
         self.metrics = metrics
         self.logger = logger
     }
 
     /// Adds a connection with its topics; an open connection with the same id is returned so the
     /// caller can replace it.
-    public func register(_ connection: Connection, topics: Set<Subscription>) -> Connection? {
+    package func register(_ connection: Connection, topics: Set<Subscription>) -> Connection? {
         let (replaced, counts, open) = state.withLock { state -> (Connection?, [Subscription: Int], Int) in
             let previous = state.connections[connection.id]
             if let previous { Self.remove(previous, from: &state) }
@@ -55,7 +55,7 @@ public final class ConnectionManager: Sendable {
     }
 
     /// Removes a connection if it is still the one registered under its id.
-    public func unregister(_ connection: Connection) {
+    package func unregister(_ connection: Connection) {
         let update = state.withLock { state -> (counts: [Subscription: Int], open: Int)? in
             guard let registered = state.connections[connection.id], registered.connection === connection else { return nil }
             state.connections[connection.id] = nil
@@ -68,7 +68,7 @@ public final class ConnectionManager: Sendable {
     }
 
     /// The connection's topics changed (its inbound processor says so): the index follows.
-    public func updateSubscriptions(of connection: Connection, to topics: Set<Subscription>) {
+    package func updateSubscriptions(of connection: Connection, to topics: Set<Subscription>) {
         let counts = state.withLock { state -> [Subscription: Int]? in
             guard let registered = state.connections[connection.id], registered.connection === connection else { return nil }
             let key = ObjectIdentifier(connection)
@@ -87,7 +87,7 @@ public final class ConnectionManager: Sendable {
     }
 
     /// The topics the index holds for a connection; nil when it is not registered.
-    public func topics(of connection: Connection) -> Set<Subscription>? {
+    package func topics(of connection: Connection) -> Set<Subscription>? {
         state.withLock { state in
             guard let registered = state.connections[connection.id], registered.connection === connection else { return nil }
             return registered.topics
@@ -95,13 +95,13 @@ public final class ConnectionManager: Sendable {
     }
 
     /// How many connections are subscribed to `topic` now.
-    public func subscriberCount(of topic: Subscription) -> Int {
+    package func subscriberCount(of topic: Subscription) -> Int {
         state.withLock { $0.topics[topic]?.count ?? 0 }
     }
 
     /// Enqueues one serialized frame for every subscriber of `topic`; returns how many took it.
     @discardableResult
-    public func broadcast(_ frame: OutboundFrame, to topic: Subscription) -> Int {
+    package func broadcast(_ frame: OutboundFrame, to topic: Subscription) -> Int {
         let started = ContinuousClock.now
         let recipients = state.withLock { state -> [Connection] in
             if let cached = state.recipients[topic] { return cached }
@@ -128,7 +128,7 @@ public final class ConnectionManager: Sendable {
     }
 
     /// Counts and logs a frame that did not fit a connection's queue.
-    public func recordSendFailure(_ frame: OutboundFrame, connection: Connection, failures: Int, closing: Bool) {
+    package func recordSendFailure(_ frame: OutboundFrame, connection: Connection, failures: Int, closing: Bool) {
         metrics.sendFailures.increment()
         connection.logger.warning(
             "Send failed: outbound queue full",
@@ -142,19 +142,19 @@ public final class ConnectionManager: Sendable {
         if closing { metrics.backpressureDisconnects.increment() }
     }
 
-    public func connection(id: String) -> Connection? {
+    package func connection(id: String) -> Connection? {
         state.withLock { $0.connections[id]?.connection }
     }
 
-    public var allConnections: [Connection] {
+    package var allConnections: [Connection] {
         state.withLock { $0.connections.values.map(\.connection) }
     }
 
-    public var count: Int {
+    package var count: Int {
         state.withLock { $0.connections.count }
     }
 
-    public func stats() -> Stats {
+    package func stats() -> Stats {
         state.withLock { state in
             let oldest = state.connections.values.map(\.connection).min { $0.openedAt < $1.openedAt }
             return Stats(

@@ -1,21 +1,21 @@
-public import Logging
+import Logging
 import Prometheus
-public import ServiceLifecycle
+import ServiceLifecycle
 
 /// One timer for all connections: idle timeouts, pings, write deadlines and close
 /// grace. On graceful shutdown it tells every client `server_shutdown`, closes
 /// with 1001 and waits (bounded) for them to go, before the server stops.
-public struct ConnectionSupervisor: Service {
+package struct ConnectionSupervisor: Service {
     let services: GatewayServices
     /// How long shutdown waits for clients to answer their close frames.
     let shutdownDrainTimeout: Duration
 
-    public init(services: GatewayServices, shutdownDrainTimeout: Duration = .seconds(3)) {
+    package init(services: GatewayServices, shutdownDrainTimeout: Duration = .seconds(3)) {
         self.services = services
         self.shutdownDrainTimeout = shutdownDrainTimeout
     }
 
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 sweep(now: .now)
@@ -73,5 +73,5 @@ public struct ConnectionSupervisor: Service {
 }
 
 extension ConnectionSupervisor: CustomStringConvertible {
-    public var description: String { "ConnectionSupervisor" }
+    package var description: String { "ConnectionSupervisor" }
 }

@@ -1,11 +1,11 @@
-public import NIOCore
+import NIOCore
 
 /// The flushes one broadcast owes, grouped by event loop: one task per loop runs them all, instead
 /// of a task (an allocation, a lock and maybe a wake-up) per recipient.
-public struct FlushBatch {
+package struct FlushBatch {
     private var groups: [(loop: any EventLoop, flushes: [@Sendable () -> Void])] = []
 
-    public init() {}
+    package init() {}
 
     mutating func add(_ hooks: Connection.SocketHooks) {
         guard let loop = hooks.eventLoop else { return hooks.flushOnLoop() }
@@ -17,7 +17,7 @@ public struct FlushBatch {
     }
 
     /// Hands each loop its flushes.
-    public func submit() {
+    package func submit() {
         for group in groups {
             let flushes = group.flushes
             group.loop.execute {

@@ -1,19 +1,19 @@
-public import NIOCore
+package import NIOCore
 
 /// One serialized frame on its way to its recipients. One object per broadcast, shared: every
 /// recipient's queue holds a reference (one retain, eight bytes a slot), and its bytes and
 /// WebSocket framing are encoded once here rather than once per recipient.
-public final class OutboundFrame: Sendable {
+package final class OutboundFrame: Sendable {
     /// The JSON text (a slice of `wire`).
-    public let bytes: ByteBuffer
+    package let bytes: ByteBuffer
     /// The whole unmasked text frame as it goes on the wire: header, then the JSON.
-    public let wire: ByteBuffer
+    package let wire: ByteBuffer
     /// For logs and metrics: the frame's `type`, topic and correlation id.
-    public let type: String
-    public let subscription: String?
-    public let correlationId: String
+    package let type: String
+    package let subscription: String?
+    package let correlationId: String
 
-    public init(bytes: ByteBuffer, type: String, subscription: String? = nil, correlationId: String) {
+    package init(bytes: ByteBuffer, type: String, subscription: String? = nil, correlationId: String) {
         var wire = ByteBuffer()
         wire.reserveCapacity(bytes.readableBytes + 10)
         Self.writeTextFrameHeader(payloadLength: bytes.readableBytes, to: &wire)
@@ -44,32 +44,32 @@ public final class OutboundFrame: Sendable {
 
 /// A connection's bounded outbound queue and its send-failure streak.
 /// Fan-out only enqueues; the connection's own writer drains it.
-public struct OutboundQueue: Sendable {
-    public enum EnqueueResult: Equatable, Sendable {
+package struct OutboundQueue: Sendable {
+    package enum EnqueueResult: Equatable, Sendable {
         case enqueued
         /// The frame did not fit: a send failure. `disconnect` once the streak reaches the threshold.
         case rejected(consecutiveFailures: Int, disconnect: Bool)
     }
 
-    public let maxBytes: Int
-    public let maxFrames: Int
-    public let failureThreshold: Int
-    public private(set) var bytes = 0
-    public private(set) var consecutiveFailures = 0
+    package let maxBytes: Int
+    package let maxFrames: Int
+    package let failureThreshold: Int
+    package private(set) var bytes = 0
+    package private(set) var consecutiveFailures = 0
     /// Small until needed: most connections hold a frame or two at a time.
     private var frames = CircularBuffer<OutboundFrame>(initialCapacity: Self.idleCapacity)
     private static let idleCapacity = 4
 
-    public init(maxBytes: Int, maxFrames: Int, failureThreshold: Int) {
+    package init(maxBytes: Int, maxFrames: Int, failureThreshold: Int) {
         self.maxBytes = maxBytes
         self.maxFrames = maxFrames
         self.failureThreshold = failureThreshold
     }
 
-    public var count: Int { frames.count }
-    public var isEmpty: Bool { frames.isEmpty }
+    package var count: Int { frames.count }
+    package var isEmpty: Bool { frames.isEmpty }
 
-    public mutating func enqueue(_ frame: OutboundFrame) -> EnqueueResult {
+    package mutating func enqueue(_ frame: OutboundFrame) -> EnqueueResult {
         let size = frame.bytes.readableBytes
         guard frames.count < maxFrames, bytes + size <= maxBytes else {
             return recordFailure()
@@ -81,13 +81,13 @@ public struct OutboundQueue: Sendable {
     }
 
     /// Counts a failure that happened elsewhere (a write past its deadline).
-    public mutating func recordFailure() -> EnqueueResult {
+    package mutating func recordFailure() -> EnqueueResult {
         consecutiveFailures += 1
         return .rejected(consecutiveFailures: consecutiveFailures, disconnect: consecutiveFailures >= failureThreshold)
     }
 
     /// Up to `maxFrames` frames and about `maxBytes` bytes from the front, at least one if any is queued.
-    public mutating func dequeueBatch(maxFrames: Int, maxBytes: Int) -> [OutboundFrame] {
+    package mutating func dequeueBatch(maxFrames: Int, maxBytes: Int) -> [OutboundFrame] {
         var batch: [OutboundFrame] = []
         var batchBytes = 0
         while let next = frames.first, batch.count < maxFrames, batch.isEmpty || batchBytes + next.bytes.readableBytes <= maxBytes {
@@ -101,7 +101,7 @@ public struct OutboundQueue: Sendable {
     }
 
     /// Empties the queue, returning how many frames were dropped.
-    public mutating func removeAll() -> Int {
+    package mutating func removeAll() -> Int {
         let dropped = frames.count
         frames = CircularBuffer(initialCapacity: Self.idleCapacity)
         bytes = 0

@@ -24,14 +24,14 @@ final class HandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         // Weak: the scheduled task is reachable from `deadline`, so a strong capture would be a cycle
         // that keeps this handler, its context and the whole channel alive after the connection ends.
-        deadline = context.eventLoop.scheduleTask(in: timeout) { [weak self] in
-            guard let self, !self.finished else { return }
+        // Isolated to the channel's loop, where the handler lives: no capture crosses threads.
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self, weak context] in
+            guard let self, let context, !self.finished else { return }
             self.finished = true
             self.deadline = nil
-            self.endInput(context: loopBound.value)
+            self.endInput(context: context)
         }
     }
 
@@ -97,9 +97,8 @@ final class HandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
         if status == .upgradeRequired { headers.add(name: "sec-websocket-version", value: "13") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [self] _ in
-            endInput(context: loopBound.value)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [self] _ in
+            endInput(context: context)
         }
     }
 
@@ -110,3 +109,7 @@ final class HandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 }
+
+// A channel handler lives on its channel's event loop; it is never shared across threads.
+@available(*, unavailable)
+extension HandshakeGuard: Sendable {}

@@ -1,22 +1,22 @@
-public import HTTPTypes
-public import Hummingbird
-public import HummingbirdCore
-public import NIOHTTP1
+package import HTTPTypes
+import Hummingbird
+package import HummingbirdCore
+package import NIOHTTP1
 
 /// What the gateway reads from a WebSocket upgrade request (or a plain GET of a WebSocket path).
-public struct UpgradeRequest: Sendable {
-    public var path: String
-    public var query: FlatDictionary<Substring, Substring>
-    public var headers: HTTPFields
+package struct UpgradeRequest: Sendable {
+    package var path: String
+    package var query: FlatDictionary<Substring, Substring>
+    package var headers: HTTPFields
 
-    public init(path: String, query: FlatDictionary<Substring, Substring>, headers: HTTPFields) {
+    package init(path: String, query: FlatDictionary<Substring, Substring>, headers: HTTPFields) {
         self.path = path
         self.query = query
         self.headers = headers
     }
 
     /// The upgrade request as NIO's HTTP/1 decoder read it.
-    public init(_ head: HTTPRequestHead) {
+    package init(_ head: HTTPRequestHead) {
         let uri = URI(head.uri)
         var fields = HTTPFields()
         fields.reserveCapacity(head.headers.count)

@@ -1,9 +1,10 @@
 import Foundation
-public import HTTPTypes
+import GeneratedMessages
+import HTTPTypes
 import Hummingbird
-public import Logging
-public import NIOCore
-public import NIOHTTP1
+import Logging
+import NIOCore
+import NIOHTTP1
 import Prometheus
 
 /// The five HiveOps WebSocket paths. Upgrades are decided here, outside the HTTP router: the
@@ -11,12 +12,12 @@ import Prometheus
 /// handler reference that holds the context), which leaked every connection's channel. Every
 /// refusal happens before the upgrade, with a status the client sees: 403 for an Origin or a topic,
 /// 401 for a credential, 503 past the connection cap, 404 for another path.
-public struct WebSocketController: Sendable {
+package struct WebSocketController: Sendable {
     let services: GatewayServices
     /// One refusal log line per error kind a second: the counters have the totals.
     private let refusalLog = SharedLogLimiter(interval: .seconds(1))
 
-    public init(services: GatewayServices) {
+    package init(services: GatewayServices) {
         self.services = services
     }
 

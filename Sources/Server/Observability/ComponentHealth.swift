@@ -1,6 +1,6 @@
 /// The health of one part of the gateway, as `/health` reports it.
-public struct ComponentHealth: Sendable, Codable, Equatable {
-    public enum Status: String, Sendable, Codable, Comparable {
+package struct ComponentHealth: Sendable, Codable, Equatable {
+    package enum Status: String, Sendable, Codable, Comparable {
         case healthy
         case degraded
         case unhealthy
@@ -13,14 +13,14 @@ public struct ComponentHealth: Sendable, Codable, Equatable {
             }
         }
 
-        public static func < (lhs: Status, rhs: Status) -> Bool { lhs.rank < rhs.rank }
+        package static func < (lhs: Status, rhs: Status) -> Bool { lhs.rank < rhs.rank }
     }
 
-    public var status: Status
-    public var detail: String?
-    public var lastError: String?
+    package var status: Status
+    package var detail: String?
+    package var lastError: String?
 
-    public init(status: Status, detail: String? = nil, lastError: String? = nil) {
+    package init(status: Status, detail: String? = nil, lastError: String? = nil) {
         self.status = status
         self.detail = detail
         self.lastError = lastError

@@ -1,44 +1,48 @@
-public import GeneratedMessages
-public import Prometheus
+package import GeneratedMessages
+package import Prometheus
 
 /// Every metric the gateway exports, registered with help text so that the
 /// Prometheus output has `# HELP` and `# TYPE` for each family. Each value is
 /// measured where the event happens; none is computed for display.
-public final class GatewayMetrics: Sendable {
-    public static let webSocketPrefix = "hiveops_ws_"
+package final class GatewayMetrics: Sendable {
+    package static let webSocketPrefix = "hiveops_ws_"
 
-    public let registry: PrometheusCollectorRegistry
+    package let registry: PrometheusCollectorRegistry
 
-    public let messagesSent: Counter
-    public let sendFailures: Counter
-    public let messagesReceived: Counter
-    public let droppedByRateLimit: Counter
-    public let errorsSent: Counter
-    public let connectionsOpened: Counter
-    public let disconnections: Counter
-    public let backpressureDisconnects: Counter
-    public let idleDisconnects: Counter
-    public let abuseDisconnects: Counter
-    public let tokenExpiredDisconnects: Counter
-    public let connectionsRefused: Counter
-    public let authDenied: Counter
-    public let originDenied: Counter
-    public let bytesSent: Counter
-    public let bytesReceived: Counter
-    public let connections: Gauge
-    public let lastBroadcastFanout: Gauge
-    public let broadcastDuration: DurationHistogram
+    package let messagesSent: Counter
+    package let sendFailures: Counter
+    package let messagesReceived: Counter
+    package let droppedByRateLimit: Counter
+    package let errorsSent: Counter
+    package let connectionsOpened: Counter
+    package let disconnections: Counter
+    package let backpressureDisconnects: Counter
+    package let idleDisconnects: Counter
+    package let abuseDisconnects: Counter
+    package let tokenExpiredDisconnects: Counter
+    package let connectionsRefused: Counter
+    package let authDenied: Counter
+    package let originDenied: Counter
+    package let bytesSent: Counter
+    package let bytesReceived: Counter
+    package let connections: Gauge
+    package let lastBroadcastFanout: Gauge
+    package let broadcastDuration: DurationHistogram
     private let subscribers: [Subscription: Gauge]
 
-    public let redisConnected: Gauge
-    public let redisReconnects: Counter
-    public let redisMessagesReceived: Counter
-    public let redisInvalidEvents: Counter
+    package let redisConnected: Gauge
+    package let redisReconnects: Counter
+    package let redisMessagesReceived: Counter
+    package let redisInvalidEvents: Counter
 
-    public init(registry: PrometheusCollectorRegistry) {
+    package init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
+        // The full name as `metricName`: these names predate the descriptor's parts.
+        func named(_ name: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+        }
         func counter(_ name: String, _ help: String) -> Counter {
-            registry.makeCounter(name: Self.webSocketPrefix + name, help: help)
+            registry.makeCounter(descriptor: named(Self.webSocketPrefix + name, help))
         }
         messagesSent = counter("messages_sent_total", "Frames handed to client sockets.")
         sendFailures = counter(
@@ -62,35 +66,39 @@ public final class GatewayMetrics: Sendable {
         originDenied = counter("origin_denied_total", "Upgrades refused for a disallowed Origin (403).")
         bytesSent = counter("bytes_sent_total", "Payload bytes of frames handed to client sockets.")
         bytesReceived = counter("bytes_received_total", "Payload bytes of messages received from clients.")
-        connections = registry.makeGauge(name: Self.webSocketPrefix + "connections", help: "Open WebSocket connections.")
+        connections = registry.makeGauge(descriptor: named(Self.webSocketPrefix + "connections", "Open WebSocket connections."))
         lastBroadcastFanout = registry.makeGauge(
-            name: Self.webSocketPrefix + "last_broadcast_fanout",
-            help: "Recipients of the most recent broadcast."
+            descriptor: named(Self.webSocketPrefix + "last_broadcast_fanout", "Recipients of the most recent broadcast.")
         )
         broadcastDuration = registry.makeDurationHistogram(
-            name: Self.webSocketPrefix + "broadcast_fanout_duration_seconds",
-            buckets: [.microseconds(10), .microseconds(100), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .seconds(1)],
-            help: "Time to serialize a broadcast and enqueue it for every recipient."
+            descriptor: named(
+                Self.webSocketPrefix + "broadcast_fanout_duration_seconds",
+                "Time to serialize a broadcast and enqueue it for every recipient."
+            ),
+            buckets: [.microseconds(10), .microseconds(100), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .seconds(1)]
         )
         var subscribers: [Subscription: Gauge] = [:]
         for subscription in Subscription.allCases {
             subscribers[subscription] = registry.makeGauge(
-                name: Self.webSocketPrefix + "subscribers",
-                labels: [("subscription", subscription.rawValue)],
-                help: "Connections subscribed to each topic."
+                descriptor: named(Self.webSocketPrefix + "subscribers", "Connections subscribed to each topic."),
+                labels: [("subscription", subscription.rawValue)]
             )
         }
         self.subscribers = subscribers
-        redisConnected = registry.makeGauge(name: "hiveops_redis_connected", help: "1 while the Redis listener is subscribed, else 0.")
-        redisReconnects = registry.makeCounter(name: "hiveops_redis_reconnects_total", help: "Redis listener reconnect attempts.")
-        redisMessagesReceived = registry.makeCounter(name: "hiveops_redis_messages_received_total", help: "Pub/sub messages received from Redis.")
+        redisConnected = registry.makeGauge(descriptor: named("hiveops_redis_connected", "1 while the Redis listener is subscribed, else 0."))
+        redisReconnects = registry.makeCounter(descriptor: named("hiveops_redis_reconnects_total", "Redis listener reconnect attempts."))
+        redisMessagesReceived = registry.makeCounter(
+            descriptor: named("hiveops_redis_messages_received_total", "Pub/sub messages received from Redis.")
+        )
         redisInvalidEvents = registry.makeCounter(
-            name: "hiveops_redis_invalid_events_total",
-            help: "Published payloads dropped as invalid (not JSON, not an object, unknown topic or type)."
+            descriptor: named(
+                "hiveops_redis_invalid_events_total",
+                "Published payloads dropped as invalid (not JSON, not an object, unknown topic or type)."
+            )
         )
     }
 
-    public func setSubscribers(_ count: Int, for subscription: Subscription) {
+    package func setSubscribers(_ count: Int, for subscription: Subscription) {
         subscribers[subscription]?.set(Double(count))
     }
 }

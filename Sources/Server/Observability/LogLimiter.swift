@@ -2,15 +2,15 @@ import Synchronization
 
 /// Lets one log line of each kind through per interval, so that a flood of
 /// bad messages cannot flood the log.
-public struct LogLimiter {
-    public let interval: Duration
+package struct LogLimiter {
+    package let interval: Duration
     private var lastLogged: [String: ContinuousClock.Instant] = [:]
 
-    public init(interval: Duration) {
+    package init(interval: Duration) {
         self.interval = interval
     }
 
-    public mutating func allow(_ kind: String, at now: ContinuousClock.Instant) -> Bool {
+    package mutating func allow(_ kind: String, at now: ContinuousClock.Instant) -> Bool {
         if let last = lastLogged[kind], last.duration(to: now) < interval { return false }
         lastLogged[kind] = now
         return true

@@ -1,23 +1,23 @@
 /// Reads Prometheus text exposition back into families, to serve a subset in
 /// a stable order and the same numbers as JSON.
-public struct PrometheusExposition: Sendable {
-    public struct Family: Sendable {
-        public var name: String
+package struct PrometheusExposition: Sendable {
+    package struct Family: Sendable {
+        package var name: String
         /// The `# HELP` and `# TYPE` lines, in order.
-        public var headerLines: [String]
-        public var samples: [Sample]
+        package var headerLines: [String]
+        package var samples: [Sample]
     }
 
-    public struct Sample: Sendable {
-        public var name: String
-        public var labels: [(name: String, value: String)]
-        public var value: Double
-        public var line: String
+    package struct Sample: Sendable {
+        package var name: String
+        package var labels: [(name: String, value: String)]
+        package var value: Double
+        package var line: String
     }
 
-    public var families: [Family]
+    package var families: [Family]
 
-    public init(text: String) {
+    package init(text: String) {
         var families: [String: Family] = [:]
         func familyName(ofSample name: String) -> String {
             for suffix in ["_bucket", "_sum", "_count"] where name.hasSuffix(suffix) {
@@ -56,7 +56,7 @@ public struct PrometheusExposition: Sendable {
     }
 
     /// The families whose names start with `prefix`, in name order, as exposition text.
-    public func text(prefix: String) -> String {
+    package func text(prefix: String) -> String {
         var output = ""
         for family in families where family.name.hasPrefix(prefix) {
             for line in family.headerLines { output += line + "\n" }
@@ -66,7 +66,7 @@ public struct PrometheusExposition: Sendable {
     }
 
     /// The same numbers keyed by sample name; labelled samples are keyed by their label values.
-    public func json(prefix: String) -> [String: MetricValue] {
+    package func json(prefix: String) -> [String: MetricValue] {
         var result: [String: MetricValue] = [:]
         for family in families where family.name.hasPrefix(prefix) {
             for sample in family.samples {
@@ -84,11 +84,11 @@ public struct PrometheusExposition: Sendable {
         return result
     }
 
-    public enum MetricValue: Encodable, Sendable, Equatable {
+    package enum MetricValue: Encodable, Sendable, Equatable {
         case value(Double)
         case labelled([String: Double])
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
             switch self {
             case .value(let value): try container.encode(value)

@@ -1,27 +1,27 @@
-public import GeneratedMessages
+package import GeneratedMessages
 
 /// A connection's topics and every rule that changes them: the endpoint's defaults or the
 /// `?subscriptions=` query at connect, `subscribe` and `unsubscribe` later, the credential's
 /// roles throughout. The one owner of a connection's topics (its inbound processor holds it);
 /// the connection manager's index is the only other copy, updated after each change.
-public struct ConnectionSubscriptions: Sendable, Equatable {
-    public private(set) var topics: Set<Subscription>
+package struct ConnectionSubscriptions: Sendable, Equatable {
+    package private(set) var topics: Set<Subscription>
     /// Topics the connection's credential does not allow.
-    public let forbidden: Set<Subscription>
-    public let maxSubscriptions: Int
+    package let forbidden: Set<Subscription>
+    package let maxSubscriptions: Int
 
-    public init(topics: Set<Subscription>, forbidden: Set<Subscription> = [], maxSubscriptions: Int) {
+    package init(topics: Set<Subscription>, forbidden: Set<Subscription> = [], maxSubscriptions: Int) {
         self.topics = topics.subtracting(forbidden)
         self.forbidden = forbidden
         self.maxSubscriptions = maxSubscriptions
     }
 
     /// The topics in wire order, as `connection_established` and `subscription_updated` list them.
-    public var sorted: [Subscription] { SubscriptionRules.sorted(topics) }
+    package var sorted: [Subscription] { SubscriptionRules.sorted(topics) }
 
     /// At connect: the names the query asked for (resolved once, at admission), else the endpoint's
     /// defaults, less the forbidden topics. Returns the errors to send after the greeting.
-    public static func connecting(
+    package static func connecting(
         defaults: Set<Subscription>,
         requested: (names: [String], resolution: SubscriptionRules.Resolution)?,
         forbidden: Set<Subscription>,
@@ -40,15 +40,15 @@ public struct ConnectionSubscriptions: Sendable, Equatable {
     }
 
     /// The errors a `subscribe` gets, in order.
-    public struct Change: Equatable, Sendable {
-        public var errors: [InboundProcessor.Reply] = []
+    package struct Change: Equatable, Sendable {
+        package var errors: [InboundProcessor.Reply] = []
         /// Unknown names, for a (rate-limited) log line.
-        public var invalid: [String] = []
+        package var invalid: [String] = []
     }
 
     /// Adds known, permitted topics; unknown names and forbidden topics are errors, and more than
     /// `maxSubscriptions` names change nothing.
-    public mutating func subscribe(_ names: [String]) -> Change {
+    package mutating func subscribe(_ names: [String]) -> Change {
         guard names.count <= maxSubscriptions else {
             return Change(errors: [.error(message: ErrorText.tooManySubscriptions, code: .tooManySubscriptions)])
         }
@@ -69,7 +69,7 @@ public struct ConnectionSubscriptions: Sendable, Equatable {
     }
 
     /// Removes known topics; unknown names are ignored.
-    public mutating func unsubscribe(_ names: [String]) {
+    package mutating func unsubscribe(_ names: [String]) {
         topics.subtract(SubscriptionRules.resolve(names).valid)
     }
 }

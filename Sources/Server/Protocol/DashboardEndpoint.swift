@@ -1,24 +1,24 @@
-public import GeneratedMessages
+package import GeneratedMessages
 
 /// The WebSocket paths of the HiveOps dashboard API, each with the client type
 /// it serves and the topics a connection starts with.
-public enum DashboardEndpoint: String, CaseIterable, Sendable {
+package enum DashboardEndpoint: String, CaseIterable, Sendable {
     case dashboard
     case agents
     case coordination
     case tasks
     case system
 
-    public var path: String { "/api/dashboard/ws/\(rawValue)" }
+    package var path: String { "/api/dashboard/ws/\(rawValue)" }
 
     /// The endpoint served at `path`, if any.
-    public init?(path: String) {
+    package init?(path: String) {
         let prefix = "/api/dashboard/ws/"
         guard path.hasPrefix(prefix) else { return nil }
         self.init(rawValue: String(path.dropFirst(prefix.count)))
     }
 
-    public var clientType: ClientType {
+    package var clientType: ClientType {
         switch self {
         case .dashboard: .fullDashboard
         case .agents: .agentMonitor
@@ -28,7 +28,7 @@ public enum DashboardEndpoint: String, CaseIterable, Sendable {
         }
     }
 
-    public var defaultSubscriptions: Set<Subscription> {
+    package var defaultSubscriptions: Set<Subscription> {
         switch self {
         case .dashboard: [.agents, .coordination, .tasks, .system, .projectIndex]
         case .agents: [.agents, .system]
@@ -39,5 +39,5 @@ public enum DashboardEndpoint: String, CaseIterable, Sendable {
     }
 
     /// Only the full dashboard takes a `subscriptions` query and gets `dashboard_initialized`.
-    public var isDashboard: Bool { self == .dashboard }
+    package var isDashboard: Bool { self == .dashboard }
 }

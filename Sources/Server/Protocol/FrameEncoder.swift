@@ -1,24 +1,24 @@
-public import Foundation
-public import GeneratedMessages
-public import NIOCore
+package import Foundation
+package import GeneratedMessages
+package import NIOCore
 import NIOFoundationCompat
 
 /// Serializes generated server messages into frame bytes, and makes the
 /// `timestamp` and `correlation_id` values every server frame carries.
-public struct FrameEncoder: Sendable {
+package struct FrameEncoder: Sendable {
     private let encoder = JSONEncoder()
     private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
-    public init() {}
+    package init() {}
 
     /// ISO-8601 UTC with milliseconds and `Z`, e.g. `2026-11-27T05:48:56.584Z`.
-    public static func timestamp(_ date: Date = Date()) -> String {
+    package static func timestamp(_ date: Date = Date()) -> String {
         date.formatted(timestampStyle)
     }
 
     /// A new lowercase UUIDv4, as HiveOps writes them; formatted by hand, which is several times
     /// faster than `UUID().uuidString.lowercased()` on this per-frame path.
-    public static func newCorrelationId() -> String {
+    package static func newCorrelationId() -> String {
         var generator = SystemRandomNumberGenerator()
         var high = generator.next() as UInt64
         var low = generator.next() as UInt64
@@ -50,12 +50,12 @@ public struct FrameEncoder: Sendable {
         }
     }
 
-    public func encode(_ message: ServerMessage) throws -> ByteBuffer {
+    package func encode(_ message: ServerMessage) throws -> ByteBuffer {
         try encoder.encodeAsByteBuffer(message, allocator: ByteBufferAllocator())
     }
 
     /// The frame for a reply to the client, echoing its correlation id when it sent one.
-    public func frame(for reply: InboundProcessor.Reply, correlationId: String?) throws -> OutboundFrame {
+    package func frame(for reply: InboundProcessor.Reply, correlationId: String?) throws -> OutboundFrame {
         let id = correlationId ?? Self.newCorrelationId()
         let timestamp = Self.timestamp()
         let message: ServerMessage =
@@ -73,7 +73,7 @@ public struct FrameEncoder: Sendable {
     }
 
     /// The frame for any server message, carrying the metadata logs need.
-    public func frame(for message: ServerMessage, subscription: String? = nil) throws -> OutboundFrame {
+    package func frame(for message: ServerMessage, subscription: String? = nil) throws -> OutboundFrame {
         OutboundFrame(
             bytes: try encode(message),
             type: message.type,
@@ -85,7 +85,7 @@ public struct FrameEncoder: Sendable {
 
 extension ServerMessage {
     /// The frame's `correlation_id`, for logs.
-    public var correlationId: String? {
+    package var correlationId: String? {
         switch self {
         case .connectionEstablished(let value): value.correlationId
         case .dashboardInitialized(let value): value.correlationId

@@ -1,21 +1,21 @@
 import Foundation
-public import GeneratedMessages
-public import NIOCore
+package import GeneratedMessages
+package import NIOCore
 import NIOFoundationEssentialsCompat
 
 /// Applies the inbound rules to one connection's messages and says what to do,
 /// without doing any I/O: rate limit, size, JSON, dispatch. Owned by the
 /// connection's reader, so it needs no locking.
-public struct InboundProcessor: Sendable {
+package struct InboundProcessor: Sendable {
     /// A reply to the client; the session adds `timestamp` and the correlation id.
-    public enum Reply: Equatable, Sendable {
+    package enum Reply: Equatable, Sendable {
         case pong
         case error(message: String, code: ErrorCode, retryAfterMilliseconds: Int? = nil)
         case subscriptionUpdated([Subscription])
         case dataError(dataType: String, error: String)
     }
 
-    public enum Action: Equatable, Sendable {
+    package enum Action: Equatable, Sendable {
         /// Send a reply, echoing `correlationId` when the client gave one.
         case reply(Reply, correlationId: String?)
         /// The connection's topics are now these.
@@ -31,19 +31,19 @@ public struct InboundProcessor: Sendable {
         case logInvalidSubscriptions([String])
     }
 
-    public enum Message: Sendable {
+    package enum Message: Sendable {
         case text(ByteBuffer)
         case binary(ByteBuffer)
     }
 
     /// The connection's topics: this processor is their one owner.
-    public private(set) var subscriptions: ConnectionSubscriptions
+    package private(set) var subscriptions: ConnectionSubscriptions
     private var rateLimiter: RateLimiter
     /// Text messages above this get an error and are dropped.
     private let maxMessageBytes: Int
     private let decoder = JSONDecoder()
 
-    public init(subscriptions: ConnectionSubscriptions, rateLimiter: RateLimiter, maxMessageBytes: Int) {
+    package init(subscriptions: ConnectionSubscriptions, rateLimiter: RateLimiter, maxMessageBytes: Int) {
         self.subscriptions = subscriptions
         self.rateLimiter = rateLimiter
         self.maxMessageBytes = maxMessageBytes
@@ -52,7 +52,7 @@ public struct InboundProcessor: Sendable {
     /// Every message takes a token, malformed ones included, so that error
     /// replies cannot amplify a flood; past the limit messages are dropped
     /// unprocessed with one notice per cooldown window.
-    public mutating func process(_ message: Message, at now: ContinuousClock.Instant) -> [Action] {
+    package mutating func process(_ message: Message, at now: ContinuousClock.Instant) -> [Action] {
         switch rateLimiter.admit(at: now) {
         case .accepted:
             break

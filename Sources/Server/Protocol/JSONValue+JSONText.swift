@@ -1,10 +1,10 @@
 import Foundation
-public import GeneratedMessages
+package import GeneratedMessages
 
 extension JSONValue {
     /// How a reply names a value a client sent where a string was expected: a string as itself,
     /// anything else as compact JSON text with sorted keys (`Unknown data type: 5`).
-    public var nameAsSent: String {
+    package var nameAsSent: String {
         if case .string(let string) = self { return string }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

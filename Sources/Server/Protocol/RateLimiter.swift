@@ -1,8 +1,8 @@
 /// The per-connection inbound rate limit: a token bucket, one notice per
 /// cooldown window however long a flood lasts, and an abuse verdict for a
 /// flood that outlasts the abuse window.
-public struct RateLimiter: Sendable {
-    public enum Verdict: Equatable, Sendable {
+package struct RateLimiter: Sendable {
+    package enum Verdict: Equatable, Sendable {
         /// Process the message.
         case accepted
         /// Drop the message; when `notify` is set, tell the client once, with the wait until the next token.
@@ -19,13 +19,13 @@ public struct RateLimiter: Sendable {
     private var lastRejection: ContinuousClock.Instant?
 
     /// - Parameter abuseWindow: nil never disconnects.
-    public init(rate: Double, burst: Int, cooldown: Duration, abuseWindow: Duration?, now: ContinuousClock.Instant) {
+    package init(rate: Double, burst: Int, cooldown: Duration, abuseWindow: Duration?, now: ContinuousClock.Instant) {
         self.bucket = TokenBucket(rate: rate, capacity: Double(burst), now: now)
         self.cooldown = cooldown
         self.abuseWindow = abuseWindow
     }
 
-    public mutating func admit(at now: ContinuousClock.Instant) -> Verdict {
+    package mutating func admit(at now: ContinuousClock.Instant) -> Verdict {
         if bucket.tryTake(at: now) { return .accepted }
         // A flood is one run of rejections with no quiet gap as long as the cooldown.
         let continuesFlood = lastRejection.map { $0.duration(to: now) <= cooldown } ?? false

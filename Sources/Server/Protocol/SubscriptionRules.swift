@@ -1,15 +1,15 @@
-public import GeneratedMessages
+package import GeneratedMessages
 
 /// How requested topic names become subscriptions: known names are kept,
 /// duplicates folded, unknown names reported once, sorted.
-public enum SubscriptionRules {
-    public struct Resolution: Equatable, Sendable {
-        public var valid: Set<Subscription>
+package enum SubscriptionRules {
+    package struct Resolution: Equatable, Sendable {
+        package var valid: Set<Subscription>
         /// Unknown names, sorted and unique.
-        public var invalid: [String]
+        package var invalid: [String]
     }
 
-    public static func resolve(_ names: [String]) -> Resolution {
+    package static func resolve(_ names: [String]) -> Resolution {
         var valid: Set<Subscription> = []
         var invalid: Set<String> = []
         for name in names {
@@ -27,7 +27,7 @@ public enum SubscriptionRules {
     /// when it decoded, else what was sent in its place (`sent`, kept by the decoder): an array's
     /// elements, a lone value as a list of one, each named as sent, so that a value that is not a
     /// known topic is answered `Invalid subscription(s): ...` like an unknown name. Absent or null: none.
-    public static func requestedNames(_ typed: [Subscription]?, sent: JSONValue?) -> [String] {
+    package static func requestedNames(_ typed: [Subscription]?, sent: JSONValue?) -> [String] {
         if let typed { return typed.map(\.rawValue) }
         switch sent {
         case nil, .null?: return []
@@ -37,12 +37,12 @@ public enum SubscriptionRules {
     }
 
     /// Topics in wire order: sorted by name, as `connection_established` and `subscription_updated` list them.
-    public static func sorted(_ subscriptions: Set<Subscription>) -> [Subscription] {
+    package static func sorted(_ subscriptions: Set<Subscription>) -> [Subscription] {
         subscriptions.sorted { $0.rawValue < $1.rawValue }
     }
 
     /// Splits a comma-separated query value, ignoring blanks.
-    public static func names(fromQuery value: String) -> [String] {
+    package static func names(fromQuery value: String) -> [String] {
         value.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 }

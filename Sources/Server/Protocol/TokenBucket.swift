@@ -1,12 +1,12 @@
 /// A token bucket with continuous refill: `rate` tokens a second, at most
 /// `capacity` held, starting full. Time is passed in, so tests drive it.
-public struct TokenBucket: Sendable {
-    public let rate: Double
-    public let capacity: Double
-    public private(set) var tokens: Double
+package struct TokenBucket: Sendable {
+    package let rate: Double
+    package let capacity: Double
+    package private(set) var tokens: Double
     private var lastRefill: ContinuousClock.Instant
 
-    public init(rate: Double, capacity: Double, now: ContinuousClock.Instant) {
+    package init(rate: Double, capacity: Double, now: ContinuousClock.Instant) {
         self.rate = rate
         self.capacity = capacity
         self.tokens = capacity
@@ -14,7 +14,7 @@ public struct TokenBucket: Sendable {
     }
 
     /// Takes one token if there is one.
-    public mutating func tryTake(at now: ContinuousClock.Instant) -> Bool {
+    package mutating func tryTake(at now: ContinuousClock.Instant) -> Bool {
         refill(at: now)
         guard tokens >= 1 else { return false }
         tokens -= 1
@@ -22,7 +22,7 @@ public struct TokenBucket: Sendable {
     }
 
     /// How long until one whole token is available.
-    public mutating func timeUntilNextToken(at now: ContinuousClock.Instant) -> Duration {
+    package mutating func timeUntilNextToken(at now: ContinuousClock.Instant) -> Duration {
         refill(at: now)
         guard tokens < 1, rate > 0 else { return .zero }
         return .nanoseconds(Int64(((1 - tokens) / rate * 1e9).rounded(.up)))

@@ -5,16 +5,16 @@ import Darwin
 #endif
 
 /// The process's open-file limit: a server holds a descriptor per client.
-public enum OpenFileLimit {
+package enum OpenFileLimit {
     /// The soft limit in force.
-    public static var current: Int {
+    package static var current: Int {
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         return Int(clamping: limit.rlim_cur)
     }
 
     /// Takes the whole hard limit the process is allowed.
-    public static func raiseToHardLimit() {
+    package static func raiseToHardLimit() {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max

@@ -265,3 +265,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         return WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
     }
 }
+
+// A channel handler lives on its channel's event loop; it is never shared across threads.
+@available(*, unavailable)
+extension WebSocketConnectionHandler: Sendable {}

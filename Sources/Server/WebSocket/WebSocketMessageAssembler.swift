@@ -1,12 +1,12 @@
-public import NIOCore
-public import NIOWebSocket
+package import NIOCore
+package import NIOWebSocket
 
 /// RFC 6455 §5 and §7 for the frames one client sends: collates fragments into messages and says
 /// what each frame asks of the server. A plain state machine with no I/O; the connection's channel
 /// handler performs its actions. Frame length limits and fragmented control frames are already
 /// refused by NIO's frame decoder in front of it.
-public struct WebSocketMessageAssembler {
-    public enum Action: Equatable {
+package struct WebSocketMessageAssembler {
+    package enum Action: Equatable {
         /// A whole text message (valid UTF-8) or binary message.
         case text(ByteBuffer)
         case binary(ByteBuffer)
@@ -22,14 +22,14 @@ public struct WebSocketMessageAssembler {
     }
 
     /// The largest message, all fragments together.
-    public let maxMessageBytes: Int
+    package let maxMessageBytes: Int
     private var fragments: (opcode: WebSocketOpcode, data: ByteBuffer)?
 
-    public init(maxMessageBytes: Int) {
+    package init(maxMessageBytes: Int) {
         self.maxMessageBytes = maxMessageBytes
     }
 
-    public mutating func receive(_ frame: WebSocketFrame) -> Action {
+    package mutating func receive(_ frame: WebSocketFrame) -> Action {
         // §5.1: a client masks every frame; §5.2: no extension is negotiated, so no reserved bit is set.
         guard frame.maskKey != nil, frame.reservedBits.isEmpty else { return .fail(.protocolError) }
         switch frame.opcode {
@@ -40,7 +40,7 @@ public struct WebSocketMessageAssembler {
             fragments = (frame.opcode, frame.unmaskedData)
             return .none
         case .continuation:
-            guard var (opcode, data) = fragments else { return .fail(.protocolError) }
+            guard case (let opcode, var data)? = fragments else { return .fail(.protocolError) }
             guard data.readableBytes + frame.length <= maxMessageBytes else { return .fail(.messageTooLarge) }
             fragments = nil
             var next = frame.unmaskedData
