@@ -129,7 +129,8 @@ public final class RawConnection: Sendable {
         }
     }
 
-    static func parseFrame(_ buffer: inout ByteBuffer) -> Frame? {
+    /// Takes one whole frame off the front of `buffer`, if one is there.
+    public static func parseFrame(_ buffer: inout ByteBuffer) -> Frame? {
         let view = buffer.readableBytesView
         guard view.count >= 2 else { return nil }
         let first = view[view.startIndex]
