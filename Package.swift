@@ -136,20 +136,38 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Helpers shared by the test targets.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        // Helpers shared by the test targets: token and frame factories, fuzz inputs, failures.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "GatewayClient", "GeneratedMessages",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SchemaGenTests",
             dependencies: ["SchemaGen"],
             exclude: ["Snippets", "Expected"],
             swiftSettings: swiftSettings
         ),
+        // The gateway's parts without sockets: state machines, rules, encoders, handlers in an EmbeddedChannel.
         .testTarget(
-            name: "GatewayTests",
+            name: "GatewayUnitTests",
             dependencies: [
-                "HiveOpsGateway", "GatewayClient", "GeneratedMessages", "RedisClient", .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
-                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), "TestSupport",
+                "HiveOpsGateway", "GatewayClient", "GeneratedMessages", "TestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The gateway over loopback: in-process servers, the real binary, real redis-server.
+        .testTarget(
+            name: "GatewayIntegrationTests",
+            dependencies: [
+                "HiveOpsGateway", "GatewayClient", "GeneratedMessages", "RedisClient", "TestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,3 +1,4 @@
+import GatewayClient
 import NIOCore
 import NIOWebSocket
 import Synchronization
@@ -54,13 +55,7 @@ final class BenchFrameHandler: ChannelInboundHandler {
             if sequence <= previous { tally.outOfOrder.add(1, ordering: .relaxed) }
             latencies.record(nanoseconds: max(0, now - sentAt))
         case .ping:
-            let pong = WebSocketFrame(
-                fin: true,
-                opcode: .pong,
-                maskKey: .init((0..<4).map { _ in UInt8.random(in: 0...255) }),
-                data: frame.unmaskedData
-            )
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(ClientWire.pong(answering: frame)), promise: nil)
         case .connectionClose:
             tally.closed.store(true, ordering: .relaxed)
             context.close(promise: nil)

@@ -38,10 +38,7 @@ public final class HandshakeHandler<Upgraded: Sendable>: ChannelInboundHandler, 
         completeUpgrade: @escaping (any Channel) throws -> Upgraded
     ) {
         let key = Data((0..<16).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString()
-        var request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        request += "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
-        for (name, value) in headers { request += "\(name): \(value)\r\n" }
-        self.request = request + "\r\n"
+        self.request = ClientWire.upgradeRequest(path: path, host: "\(host):\(port)", key: key, headers: headers)
         self.maxFrameSize = maxFrameSize
         self.promise = promise
         self.completeUpgrade = completeUpgrade
@@ -59,12 +56,8 @@ public final class HandshakeHandler<Upgraded: Sendable>: ChannelInboundHandler, 
             return
         }
         received.writeBuffer(&incoming)
-        let bytes = received.readableBytesView
-        guard let end = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else { return }
-        let head = String(decoding: bytes[bytes.startIndex..<end.lowerBound], as: UTF8.self)
-        received.moveReaderIndex(to: end.upperBound)
-        let statusLine = head.split(separator: "\r\n", maxSplits: 1).first ?? ""
-        let status = statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        guard let head = ClientWire.takeResponseHead(from: &received) else { return }
+        let status = ClientWire.status(ofResponseHead: head)
         done = true
         guard status == 101 else {
             // A refusal: report the status and whatever of the body came with the head.

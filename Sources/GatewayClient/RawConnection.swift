@@ -66,10 +66,9 @@ public final class RawConnection: Sendable {
     /// (nil if the server closed first); bytes after the head stay for `readFrame`.
     public func upgrade(path: String, headers: [(String, String)] = [], timeout: Duration = .seconds(10)) async throws -> (status: Int, head: String)?
     {
-        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        request += "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-        for (name, value) in headers { request += "\(name): \(value)\r\n" }
-        await write(Array((request + "\r\n").utf8))
+        // The RFC's sample key: a fixed key keeps the raw tests' bytes reproducible.
+        let request = ClientWire.upgradeRequest(path: path, host: "127.0.0.1", key: "dGhlIHNhbXBsZSBub25jZQ==", headers: headers)
+        await write(Array(request.utf8))
         return try await readHTTPHead(timeout: timeout)
     }
 
@@ -77,16 +76,9 @@ public final class RawConnection: Sendable {
     public func readHTTPHead(timeout: Duration = .seconds(10)) async throws -> (status: Int, head: String)? {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let head = received.withLock { state -> String? in
-                let view = state.buffer.readableBytesView
-                guard let end = view.firstRange(of: Array("\r\n\r\n".utf8)) else { return nil }
-                let head = String(decoding: view[view.startIndex..<end.lowerBound], as: UTF8.self)
-                state.buffer.moveReaderIndex(to: end.upperBound)
-                return head
-            }
+            let head = received.withLock { ClientWire.takeResponseHead(from: &$0.buffer) }
             if let head {
-                let status = head.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
-                return (status, head)
+                return (ClientWire.status(ofResponseHead: head), head)
             }
             guard try await receiveMore(until: deadline) else { return nil }
         }
@@ -176,7 +168,7 @@ public final class RawConnection: Sendable {
         guard masked else { return bytes + payload }
         let key: [UInt8] = [0x12, 0x34, 0x56, 0x78]
         bytes += key
-        bytes += payload.enumerated().map { $0.element ^ key[$0.offset % 4] }
+        bytes += ClientWire.mask(payload, with: key)
         return bytes
     }
 

@@ -119,7 +119,7 @@ public final class WebSocketClient: Sendable {
                             let code = data.readInteger(as: UInt16.self)
                             mailbox.post(.close(code: code, reason: data.readString(length: data.readableBytes) ?? ""))
                         case .ping:
-                            try await outbound.write(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData))
+                            try await outbound.write(ClientWire.pong(answering: frame))
                         default:
                             break
                         }

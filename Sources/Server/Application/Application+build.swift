@@ -10,7 +10,11 @@ package import UnixSignals
 /// The gateway, assembled: the Hummingbird application and the services that
 /// run beside it. `run()` runs them all until SIGINT/SIGTERM.
 package struct GatewayApplication: Sendable {
-    package let services: GatewayServices
+    /// The open connections: tests and benchmarks count and reach them.
+    package let manager: ConnectionManager
+    /// Delivers an event to this node's subscribers, as the broker does.
+    package let router: EventRouter
+    package let logger: Logger
     package let application: any ApplicationProtocol
     package let supervisor: ConnectionSupervisor
     package let extraServices: [any Service]
@@ -23,7 +27,7 @@ package struct GatewayApplication: Sendable {
             configuration: .init(
                 services: [.init(service: application)] + extraServices.map { .init(service: $0) } + [.init(service: supervisor)],
                 gracefulShutdownSignals: gracefulShutdownSignals,
-                logger: services.logger
+                logger: logger
             )
         )
         try await group.run()
@@ -53,27 +57,41 @@ package func buildApplication(
     } else {
         bus = InProcessEventBus(router: router)
     }
-    let services = GatewayServices(
+    // A start-up fact, resolved once: the file limit does not change while the gateway runs.
+    let connectionCap = configuration.limits.maxConnections ?? max(16, OpenFileLimit.current - 256)
+    let health = GatewayHealth(bus: bus, manager: manager, contractVersion: configuration.contractVersion)
+    let sessionDependencies = ConnectionSession.Dependencies(
         configuration: configuration,
-        connectionCap: configuration.limits.maxConnections ?? max(16, OpenFileLimit.current - 256),
-        metrics: metrics,
         manager: manager,
+        metrics: metrics,
         lastKnown: lastKnown,
-        router: router,
-        bus: bus,
-        access: access,
-        logger: logger
+        requestedData: RequestedData(lastKnown: lastKnown, health: health)
     )
 
     let httpRouter = Router(context: GatewayRequestContext.self)
     // HTTP request metrics through swift-metrics (the CLI bootstraps it onto the same registry).
     httpRouter.add(middleware: MetricsMiddleware())
-    let webSocketController = WebSocketController(services: services)
+    let webSocketController = WebSocketController(
+        access: access,
+        manager: manager,
+        metrics: metrics,
+        connectionCap: connectionCap,
+        echoEndpoint: configuration.echoEndpoint
+    )
     webSocketController.addRoutes(to: httpRouter)
-    DashboardController(services: services).addRoutes(to: httpRouter.group("/api/dashboard/websocket"))
-    MetricsController(services: services).addRoutes(to: httpRouter)
+    DashboardController(
+        configuration: configuration,
+        connectionCap: connectionCap,
+        access: access,
+        manager: manager,
+        metrics: metrics,
+        bus: bus,
+        health: health
+    )
+    .addRoutes(to: httpRouter.group("/api/dashboard/websocket"))
+    MetricsController(metrics: metrics, access: access).addRoutes(to: httpRouter)
     httpRouter.get("/health") { _, _ in
-        let report = services.health()
+        let report = health.report()
         return JSONResponse(status: report.status == .unhealthy ? .serviceUnavailable : .ok, report)
     }
 
@@ -88,7 +106,12 @@ package func buildApplication(
     let application = Application(
         router: httpRouter,
         server: HTTPServerBuilder { responder in
-            GatewayServerChannel(responder: responder, controller: webSocketController, services: services, configuration: channelConfiguration)
+            GatewayServerChannel(
+                responder: responder,
+                controller: webSocketController,
+                sessionDependencies: sessionDependencies,
+                configuration: channelConfiguration
+            )
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hiveops-gateway"),
         onServerRunning: { channel in
@@ -97,9 +120,11 @@ package func buildApplication(
         logger: logger
     )
     return GatewayApplication(
-        services: services,
+        manager: manager,
+        router: router,
+        logger: logger,
         application: application,
-        supervisor: ConnectionSupervisor(services: services),
+        supervisor: ConnectionSupervisor(manager: manager, metrics: metrics, configuration: configuration, logger: logger),
         extraServices: extraServices
     )
 }

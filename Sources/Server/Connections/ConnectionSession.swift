@@ -10,7 +10,7 @@ import Prometheus
 /// and the record of its end. It lives on the connection's event loop, driven by its channel
 /// handler; no task runs per connection.
 final class ConnectionSession {
-    let services: GatewayServices
+    let dependencies: Dependencies
     let endpoint: DashboardEndpoint
     let grant: AccessGrant
     let connection: Connection
@@ -19,7 +19,7 @@ final class ConnectionSession {
 
     /// Opens the connection: registers it (replacing one with the same id) and queues the greeting.
     init(
-        services: GatewayServices,
+        dependencies: Dependencies,
         admission: WebSocketController.Admission,
         request: UpgradeRequest,
         remote: SocketAddress?,
@@ -27,15 +27,15 @@ final class ConnectionSession {
         hooks: Connection.SocketHooks
     ) {
         let (endpoint, grant) = (admission.endpoint, admission.grant)
-        self.services = services
+        self.dependencies = dependencies
         self.endpoint = endpoint
         self.grant = grant
-        let configuration = services.configuration
+        let configuration = dependencies.configuration
         let query = request.query
         var connectionId = query["connection_id"].flatMap { InboundProcessor.echoable(String($0)) } ?? FrameEncoder.newCorrelationId()
         // With auth on, only the same subject takes over a connection id: nobody can push another
         // client off by reusing its id. Anyone else gets a fresh id (connection_established says which).
-        if configuration.access.required, let existing = services.manager.connection(id: connectionId), existing.subject != grant.subject {
+        if configuration.access.required, let existing = dependencies.manager.connection(id: connectionId), existing.subject != grant.subject {
             connectionId = FrameEncoder.newCorrelationId()
         }
         // Topics the credential forbids are left out of an endpoint's defaults; asking for them was refused (403).
@@ -73,12 +73,12 @@ final class ConnectionSession {
             ),
             maxMessageBytes: configuration.limits.maxMessageBytes
         )
-        if let replaced = services.manager.register(connection, topics: subscriptions.topics) {
+        if let replaced = dependencies.manager.register(connection, topics: subscriptions.topics) {
             replaced.requestClose(.replaced)
             connection.logger.info("Connection id reused: the previous connection is replaced")
         }
-        services.metrics.connectionsOpened.increment()
-        if services.logger.logLevel <= .info {
+        dependencies.metrics.connectionsOpened.increment()
+        if connection.logger.logLevel <= .info {
             connection.logger.info("WebSocket opened", metadata: ["remote": "\(remote?.description ?? "unknown")"])
         }
         greet(errors: greetingErrors)
@@ -87,8 +87,8 @@ final class ConnectionSession {
     /// Applies the inbound rules to one message.
     func receive(_ input: InboundProcessor.Message, now: ContinuousClock.Instant) {
         connection.recordActivity(at: now)
-        services.metrics.messagesReceived.increment()
-        services.metrics.bytesReceived.increment(by: Int64(input.byteCount))
+        dependencies.metrics.messagesReceived.increment()
+        dependencies.metrics.bytesReceived.increment(by: Int64(input.byteCount))
         for action in processor.process(input, at: now) {
             perform(action, now: now)
         }
@@ -97,9 +97,9 @@ final class ConnectionSession {
     /// The socket closed: the connection leaves the manager, and its end is logged.
     func finish() {
         let ending = connection.markFinished()
-        services.manager.unregister(connection)
-        services.metrics.disconnections.increment()
-        guard services.logger.logLevel <= .info else { return }
+        dependencies.manager.unregister(connection)
+        dependencies.metrics.disconnections.increment()
+        guard connection.logger.logLevel <= .info else { return }
         let (reason, code): (String, String) =
             switch ending {
             case .server(let request): (request.reason.rawValue, "\(request.code)")
@@ -120,9 +120,9 @@ final class ConnectionSession {
                 timestamp: FrameEncoder.timestamp()
             )
         )
-        guard let frame = try? services.encoder.frame(for: notice) else { return nil }
-        services.metrics.messagesSent.increment()
-        services.metrics.bytesSent.increment(by: Int64(frame.bytes.readableBytes))
+        guard let frame = try? dependencies.encoder.frame(for: notice) else { return nil }
+        dependencies.metrics.messagesSent.increment()
+        dependencies.metrics.bytesSent.increment(by: Int64(frame.bytes.readableBytes))
         return frame
     }
 
@@ -136,7 +136,7 @@ final class ConnectionSession {
                     connectionId: connection.id,
                     subscriptions: subscriptions,
                     serverTime: serverTime,
-                    contractVersion: services.configuration.contractVersion,
+                    contractVersion: dependencies.configuration.contractVersion,
                     correlationId: FrameEncoder.newCorrelationId(),
                     timestamp: serverTime
                 )
@@ -147,14 +147,14 @@ final class ConnectionSession {
                 .dashboardInitialized(
                     DashboardInitialized(
                         subscriptions: subscriptions,
-                        contractVersion: services.configuration.contractVersion,
+                        contractVersion: dependencies.configuration.contractVersion,
                         connectionInfo: ConnectionInfo(
                             connectionId: connection.id,
                             clientType: endpoint.clientType,
                             serverTime: serverTime,
-                            contractVersion: services.configuration.contractVersion
+                            contractVersion: dependencies.configuration.contractVersion
                         ),
-                        snapshot: services.lastKnown.snapshot(for: processor.subscriptions.topics),
+                        snapshot: dependencies.lastKnown.snapshot(for: processor.subscriptions.topics),
                         correlationId: FrameEncoder.newCorrelationId(),
                         timestamp: serverTime
                     )
@@ -170,22 +170,22 @@ final class ConnectionSession {
         case .reply(let reply, let correlationId):
             self.reply(reply, correlationId: correlationId)
         case .setSubscriptions(let subscriptions):
-            services.manager.updateSubscriptions(of: connection, to: subscriptions)
+            dependencies.manager.updateSubscriptions(of: connection, to: subscriptions)
         case .answerDataRequest(let dataType, let correlationId):
             let response = ServerMessage.dataResponse(
                 DataResponse(
                     dataType: dataType,
-                    data: services.data(for: dataType),
+                    data: dependencies.requestedData.data(for: dataType),
                     correlationId: correlationId ?? FrameEncoder.newCorrelationId(),
                     timestamp: FrameEncoder.timestamp()
                 )
             )
             send(response)
         case .droppedByRateLimit:
-            services.metrics.droppedByRateLimit.increment()
+            dependencies.metrics.droppedByRateLimit.increment()
         case .disconnectForAbuse:
-            if let window = services.configuration.rateLimit.abuseWindow, connection.requestClose(.rateLimitAbuse(window: window), now: now) {
-                services.metrics.abuseDisconnects.increment()
+            if let window = dependencies.configuration.rateLimit.abuseWindow, connection.requestClose(.rateLimitAbuse(window: window), now: now) {
+                dependencies.metrics.abuseDisconnects.increment()
                 connection.logger.warning("Disconnecting a client that kept flooding past the abuse window")
             }
         case .logUnknownMessageType(let type):
@@ -201,7 +201,7 @@ final class ConnectionSession {
 
     private func reply(_ reply: InboundProcessor.Reply, correlationId: String?) {
         do {
-            enqueue(try services.encoder.frame(for: reply, correlationId: correlationId))
+            enqueue(try dependencies.encoder.frame(for: reply, correlationId: correlationId))
         } catch {
             connection.logger.error("Cannot serialize a reply", metadata: ["error": "\(error)"])
         }
@@ -209,7 +209,7 @@ final class ConnectionSession {
 
     private func send(_ message: ServerMessage) {
         do {
-            enqueue(try services.encoder.frame(for: message))
+            enqueue(try dependencies.encoder.frame(for: message))
         } catch {
             connection.logger.error("Cannot serialize a frame", metadata: ["type": "\(message.type)", "error": "\(error)"])
         }
@@ -217,7 +217,7 @@ final class ConnectionSession {
 
     private func enqueue(_ frame: OutboundFrame) {
         if case .failed(let failures, let closing) = connection.enqueue(frame) {
-            services.manager.recordSendFailure(frame, connection: connection, failures: failures, closing: closing)
+            dependencies.manager.recordSendFailure(frame, connection: connection, failures: failures, closing: closing)
         }
     }
 }

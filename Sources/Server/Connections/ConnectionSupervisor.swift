@@ -1,4 +1,4 @@
-import Logging
+package import Logging
 import Prometheus
 import ServiceLifecycle
 
@@ -6,12 +6,31 @@ import ServiceLifecycle
 /// grace. On graceful shutdown it tells every client `server_shutdown`, closes
 /// with 1001 and waits (bounded) for them to go, before the server stops.
 package struct ConnectionSupervisor: Service {
-    let services: GatewayServices
+    let manager: ConnectionManager
+    let metrics: GatewayMetrics
+    let rules: ConnectionStateMachine.SweepRules
+    /// How often the rules run.
+    let sweepInterval: Duration
     /// How long shutdown waits for clients to answer their close frames.
     let shutdownDrainTimeout: Duration
+    let logger: Logger
 
-    package init(services: GatewayServices, shutdownDrainTimeout: Duration = .seconds(3)) {
-        self.services = services
+    package init(
+        manager: ConnectionManager,
+        metrics: GatewayMetrics,
+        configuration: GatewayConfiguration,
+        logger: Logger,
+        shutdownDrainTimeout: Duration = .seconds(3)
+    ) {
+        self.manager = manager
+        self.metrics = metrics
+        self.rules = ConnectionStateMachine.SweepRules(
+            writeDeadline: configuration.outbound.writeDeadline,
+            closeGrace: configuration.timeouts.closeGrace,
+            pingInterval: configuration.timeouts.ping
+        )
+        self.sweepInterval = configuration.timeouts.sweepInterval
+        self.logger = logger
         self.shutdownDrainTimeout = shutdownDrainTimeout
     }
 
@@ -19,7 +38,7 @@ package struct ConnectionSupervisor: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 sweep(now: .now)
-                try? await Task.sleep(for: services.configuration.timeouts.sweepInterval)
+                try? await Task.sleep(for: sweepInterval)
             }
         }
         await drainForShutdown()
@@ -27,26 +46,20 @@ package struct ConnectionSupervisor: Service {
 
     /// Applies the time-based rules to every connection.
     func sweep(now: ContinuousClock.Instant) {
-        let configuration = services.configuration
-        let rules = ConnectionStateMachine.SweepRules(
-            writeDeadline: configuration.outbound.writeDeadline,
-            closeGrace: configuration.timeouts.closeGrace,
-            pingInterval: configuration.timeouts.ping
-        )
-        for connection in services.manager.allConnections {
+        for connection in manager.allConnections {
             switch connection.sweep(now: now, rules: rules) {
             case .close(.idle, _):
-                services.metrics.idleDisconnects.increment()
+                metrics.idleDisconnects.increment()
                 connection.logger.info("Closing an idle connection")
             case .close(.tokenExpired, _):
-                services.metrics.tokenExpiredDisconnects.increment()
+                metrics.tokenExpiredDisconnects.increment()
                 connection.logger.info("Closing a connection whose token expired")
             case .close(.backpressure, _):
-                services.metrics.sendFailures.increment()
-                services.metrics.backpressureDisconnects.increment()
+                metrics.sendFailures.increment()
+                metrics.backpressureDisconnects.increment()
                 connection.logger.warning("Send failed: write deadline passed; disconnecting for backpressure")
             case .writeDeadlineMissed:
-                services.metrics.sendFailures.increment()
+                metrics.sendFailures.increment()
                 connection.logger.warning("Send failed: write deadline passed")
             case .forceClose(.pingTimeout):
                 connection.logger.info("Closing a connection that answered no ping")
@@ -57,18 +70,18 @@ package struct ConnectionSupervisor: Service {
     }
 
     private func drainForShutdown() async {
-        let connections = services.manager.allConnections
+        let connections = manager.allConnections
         guard !connections.isEmpty else { return }
-        services.logger.info("Shutting down: closing connections", metadata: ["connections": "\(connections.count)"])
+        logger.info("Shutting down: closing connections", metadata: ["connections": "\(connections.count)"])
         for connection in connections { connection.requestClose(.serverShutdown) }
         // Cancelled (not a graceful shutdown): no waiting. The sockets are closed either way: they
         // live in their pipelines, not in the server's tasks, so stopping the server does not end them.
         let deadline = ContinuousClock.now + shutdownDrainTimeout
-        while services.manager.count > 0, ContinuousClock.now < deadline, !Task.isCancelled {
+        while manager.count > 0, ContinuousClock.now < deadline, !Task.isCancelled {
             sweep(now: .now)
             try? await Task.sleep(for: .milliseconds(20))
         }
-        for connection in services.manager.allConnections { connection.forceClose() }
+        for connection in manager.allConnections { connection.forceClose() }
     }
 }
 

@@ -9,18 +9,20 @@ import Prometheus
 struct AdminAccessMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
-    let services: GatewayServices
+    let access: AccessPolicy
+    let metrics: GatewayMetrics
     private let refusalLog = SharedLogLimiter(interval: .seconds(1))
 
-    init(services: GatewayServices) {
-        self.services = services
+    init(access: AccessPolicy, metrics: GatewayMetrics) {
+        self.access = access
+        self.metrics = metrics
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let refusal = services.access.admitAdmin(authorization: request.headers[.authorization], now: Date()) else {
+        guard let refusal = access.admitAdmin(authorization: request.headers[.authorization], now: Date()) else {
             return try await next(request, context)
         }
-        services.metrics.authDenied.increment()
+        metrics.authDenied.increment()
         if refusalLog.allow(refusal.error) {
             context.logger.notice(
                 "Admin request refused",

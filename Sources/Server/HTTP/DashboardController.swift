@@ -8,17 +8,23 @@ import NIOFoundationEssentialsCompat
 
 /// The HiveOps REST endpoints under `/api/dashboard/websocket`.
 struct DashboardController {
-    let services: GatewayServices
+    let configuration: GatewayConfiguration
+    let connectionCap: Int
+    let access: AccessPolicy
+    let manager: ConnectionManager
+    let metrics: GatewayMetrics
+    let bus: any EventBus
+    let health: GatewayHealth
 
     func addRoutes(to group: RouterGroup<GatewayRequestContext>) {
         group.get("limits") { _, _ in JSONResponse(limits()) }
         group.get("contract") { _, _ in JSONResponse(contract()) }
         group.get("health") { _, _ in
-            let report = services.health()
+            let report = health.report()
             return JSONResponse(status: report.status == .unhealthy ? .serviceUnavailable : .ok, report)
         }
         // Operator endpoints: an admin credential whenever auth is on.
-        let admin = group.group().add(middleware: AdminAccessMiddleware(services: services))
+        let admin = group.group().add(middleware: AdminAccessMiddleware(access: access, metrics: metrics))
         admin.get("stats") { _, _ in JSONResponse(stats()) }
         admin.post("broadcast") { request, context in try await broadcast(request, context: context) }
         admin.post("disconnect/{connection_id}") { request, context in try disconnect(request, context: context) }
@@ -67,8 +73,7 @@ struct DashboardController {
     }
 
     func limits() -> Limits {
-        let configuration = services.configuration
-        return Limits(
+        Limits(
             rateLimitTokensPerSecond: configuration.rateLimit.tokensPerSecond,
             rateLimitBurstCapacity: configuration.rateLimit.burst,
             rateLimitNotifyCooldownSeconds: configuration.rateLimit.cooldown.seconds,
@@ -76,14 +81,14 @@ struct DashboardController {
             maxInboundMessageBytes: configuration.limits.maxMessageBytes,
             maxFrameBytes: configuration.limits.maxFrameBytes,
             maxSubscriptionsPerConnection: configuration.limits.maxSubscriptions,
-            maxConnections: services.connectionCap,
+            maxConnections: connectionCap,
             backpressureDisconnectThreshold: configuration.outbound.backpressureThreshold,
             outboundQueueMaxBytes: configuration.outbound.queueBytes,
             outboundQueueMaxFrames: configuration.outbound.queueFrames,
             writeDeadlineSeconds: configuration.outbound.writeDeadline.seconds,
             idleDisconnectSeconds: configuration.timeouts.idle.seconds,
             wsAuthRequired: configuration.access.required,
-            wsAllowedOriginsConfigured: services.access.restrictsOrigins,
+            wsAllowedOriginsConfigured: access.restrictsOrigins,
             contractVersion: configuration.contractVersion,
             supportedVersions: configuration.supportedVersions,
             timestamp: FrameEncoder.timestamp()
@@ -108,7 +113,7 @@ struct DashboardController {
     }
 
     func contract() -> Contract {
-        Contract(currentVersion: services.configuration.contractVersion, supportedVersions: services.configuration.supportedVersions)
+        Contract(currentVersion: configuration.contractVersion, supportedVersions: configuration.supportedVersions)
     }
 
     struct Stats: Encodable, Sendable {
@@ -138,7 +143,7 @@ struct DashboardController {
     }
 
     func stats() -> Stats {
-        let stats = services.manager.stats()
+        let stats = manager.stats()
         var counts: [String: Int] = [:]
         for (subscription, count) in stats.subscribers { counts[subscription.rawValue] = count }
         return Stats(
@@ -175,7 +180,7 @@ struct DashboardController {
         guard let subscription = query["subscription"].map(String.init), let type = query["message_type"].map(String.init) else {
             return try badRequest("Query parameters subscription and message_type are required", request: request, context: context)
         }
-        let body = try await request.body.collect(upTo: services.configuration.limits.maxFrameBytes)
+        let body = try await request.body.collect(upTo: configuration.limits.maxFrameBytes)
         guard let data = try? JSONDecoder().decode([String: JSONValue].self, from: body) else {
             return try badRequest("The body must be a JSON object (the frame's data)", request: request, context: context)
         }
@@ -186,7 +191,7 @@ struct DashboardController {
         } catch {
             return try badRequest(error.description, request: request, context: context)
         }
-        let receipt = try await services.bus.publish(event)
+        let receipt = try await bus.publish(event)
         return try JSONResponse(
             BroadcastResult(
                 success: true,
@@ -224,7 +229,7 @@ struct DashboardController {
     func disconnect(_ request: Request, context: GatewayRequestContext) throws -> Response {
         let id = context.parameters.get("connection_id") ?? ""
         let reason = request.uri.queryParameters["reason"].map(String.init)
-        guard let connection = services.manager.connection(id: id), connection.requestClose(.admin(detail: reason)) else {
+        guard let connection = manager.connection(id: id), connection.requestClose(.admin(detail: reason)) else {
             return try JSONResponse(status: .notFound, ErrorBody(detail: "Connection \(id) not found")).response(from: request, context: context)
         }
         connection.logger.info("Disconnect requested by an operator", metadata: ["detail": "\(reason ?? "")"])

@@ -32,14 +32,18 @@ struct GatewayServerChannel: ServerChildChannel, HTTPChannelHandler {
 
     let responder: HTTPChannelHandler.Responder
     let controller: WebSocketController
-    let services: GatewayServices
+    let sessionDependencies: ConnectionSession.Dependencies
     let configuration: Configuration
 
-    init(responder: @escaping HTTPChannelHandler.Responder, controller: WebSocketController, services: GatewayServices, configuration: Configuration)
-    {
+    init(
+        responder: @escaping HTTPChannelHandler.Responder,
+        controller: WebSocketController,
+        sessionDependencies: ConnectionSession.Dependencies,
+        configuration: Configuration
+    ) {
         self.responder = Self.redirectingUpgrades(responder)
         self.controller = controller
-        self.services = services
+        self.sessionDependencies = sessionDependencies
         self.configuration = configuration
     }
 
@@ -62,11 +66,11 @@ struct GatewayServerChannel: ServerChildChannel, HTTPChannelHandler {
                         return channel.eventLoop.makeSucceededFuture(nil)
                     }
                 },
-                upgradePipelineHandler: { [services] channel, _ in
+                upgradePipelineHandler: { [sessionDependencies] channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         guard case .upgrade(let role) = decision.value else { preconditionFailure("upgraded without a role") }
                         decision.value = .none
-                        let handler = WebSocketConnectionHandler(role: role, services: services, logger: logger)
+                        let handler = WebSocketConnectionHandler(role: role, dependencies: sessionDependencies, logger: logger)
                         try channel.pipeline.syncOperations.addHandler(handler)
                         return UpgradeResult.webSocket
                     }

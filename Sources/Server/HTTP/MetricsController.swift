@@ -6,13 +6,14 @@ import Prometheus
 /// `/api/dashboard/metrics/websockets` (the WebSocket families, Prometheus text
 /// or JSON by content negotiation) and `/metrics` (the whole registry).
 struct MetricsController {
-    let services: GatewayServices
+    let metrics: GatewayMetrics
+    let access: AccessPolicy
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
         // Metrics name every connection count and rate: an admin credential whenever auth is on.
-        let router = router.group().add(middleware: AdminAccessMiddleware(services: services))
+        let router = router.group().add(middleware: AdminAccessMiddleware(access: access, metrics: metrics))
         router.get("/api/dashboard/metrics/websockets") { request, context in
-            let exposition = PrometheusExposition(text: services.metrics.registry.emitToString())
+            let exposition = PrometheusExposition(text: metrics.registry.emitToString())
             if wantsJSON(request) {
                 return try JSONResponse(
                     MetricsJSON(metrics: exposition.json(prefix: GatewayMetrics.webSocketPrefix), timestamp: FrameEncoder.timestamp())
@@ -22,7 +23,7 @@ struct MetricsController {
             return prometheusText(exposition.text(prefix: GatewayMetrics.webSocketPrefix))
         }
         router.get("/metrics") { _, _ in
-            prometheusText(services.metrics.registry.emitToString())
+            prometheusText(metrics.registry.emitToString())
         }
     }
 

@@ -13,12 +13,22 @@ import Prometheus
 /// refusal happens before the upgrade, with a status the client sees: 403 for an Origin or a topic,
 /// 401 for a credential, 503 past the connection cap, 404 for another path.
 package struct WebSocketController: Sendable {
-    let services: GatewayServices
+    let access: AccessPolicy
+    let manager: ConnectionManager
+    let metrics: GatewayMetrics
+    /// Open WebSocket connections at most: `--max-connections`, else the open-file limit less 256.
+    let connectionCap: Int
+    /// Whether `/` is the echo endpoint (`--echo-endpoint`).
+    let echoEndpoint: Bool
     /// One refusal log line per error kind a second: the counters have the totals.
     private let refusalLog = SharedLogLimiter(interval: .seconds(1))
 
-    package init(services: GatewayServices) {
-        self.services = services
+    package init(access: AccessPolicy, manager: ConnectionManager, metrics: GatewayMetrics, connectionCap: Int, echoEndpoint: Bool) {
+        self.access = access
+        self.manager = manager
+        self.metrics = metrics
+        self.connectionCap = connectionCap
+        self.echoEndpoint = echoEndpoint
     }
 
     /// Decides one upgrade request, on the connection's event loop: the echo endpoint (when
@@ -30,7 +40,7 @@ package struct WebSocketController: Sendable {
         logger: Logger
     ) throws(AccessRefusal) -> (HTTPHeaders, WebSocketConnectionHandler.Role) {
         let request = UpgradeRequest(head)
-        if services.configuration.echoEndpoint, request.path == "/" {
+        if echoEndpoint, request.path == "/" {
             return ([:], .echo)
         }
         let admission = try admit(request, logger: logger, remote: remote)
@@ -71,7 +81,7 @@ package struct WebSocketController: Sendable {
         do throws(AccessRefusal) {
             guard let endpoint = DashboardEndpoint(path: request.path) else { throw AccessRefusal.notFound(request.path) }
             let credential = UpgradeCredential(headers: request.headers, queryToken: request.queryToken)
-            let grant = try services.access.admitUpgrade(origin: request.headers[.origin], credential: credential, now: Date()).get()
+            let grant = try access.admitUpgrade(origin: request.headers[.origin], credential: credential, now: Date()).get()
             var admission = Admission(endpoint: endpoint, grant: grant)
             if endpoint.isDashboard, let query = request.query["subscriptions"] {
                 let names = SubscriptionRules.names(fromQuery: String(query))
@@ -80,8 +90,8 @@ package struct WebSocketController: Sendable {
                 if !forbidden.isEmpty { throw AccessRefusal.forbiddenTopics(SubscriptionRules.sorted(forbidden).map(\.rawValue)) }
                 admission.requested = (names, resolution)
             }
-            let maxConnections = services.connectionCap
-            guard services.manager.count < maxConnections else { throw AccessRefusal.tooManyConnections(limit: maxConnections) }
+            let maxConnections = connectionCap
+            guard manager.count < maxConnections else { throw AccessRefusal.tooManyConnections(limit: maxConnections) }
             return admission
         } catch {
             record(error, path: request.path, logger: logger, remote: remote)
@@ -91,9 +101,9 @@ package struct WebSocketController: Sendable {
 
     private func record(_ refusal: AccessRefusal, path: String, logger: Logger, remote: SocketAddress?) {
         switch refusal.kind {
-        case .credential, .topic, .role: services.metrics.authDenied.increment()
-        case .origin: services.metrics.originDenied.increment()
-        case .capacity: services.metrics.connectionsRefused.increment()
+        case .credential, .topic, .role: metrics.authDenied.increment()
+        case .origin: metrics.originDenied.increment()
+        case .capacity: metrics.connectionsRefused.increment()
         case .route: return
         }
         guard refusalLog.allow(refusal.error) else { return }

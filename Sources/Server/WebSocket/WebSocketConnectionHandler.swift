@@ -34,7 +34,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     /// The role until the session is opened: the upgrade request is not kept past it.
     private var pendingRole: Role?
     private var lifecycle: Lifecycle?
-    private let services: GatewayServices
+    private let dependencies: ConnectionSession.Dependencies
     private let logger: Logger
     private var assembler: WebSocketMessageAssembler
     private var context: ChannelHandlerContext?
@@ -43,11 +43,11 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     /// The channel's writability, kept from its change events: cheaper than asking the channel each step.
     private var writable = true
 
-    init(role: Role, services: GatewayServices, logger: Logger) {
+    init(role: Role, dependencies: ConnectionSession.Dependencies, logger: Logger) {
         self.pendingRole = role
-        self.services = services
+        self.dependencies = dependencies
         self.logger = logger
-        self.assembler = WebSocketMessageAssembler(maxMessageBytes: services.configuration.limits.maxFrameBytes)
+        self.assembler = WebSocketMessageAssembler(maxMessageBytes: dependencies.configuration.limits.maxFrameBytes)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -71,7 +71,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
             let channel = context.channel
             let session = ConnectionSession(
-                services: services,
+                dependencies: dependencies,
                 admission: admission,
                 request: request,
                 remote: channel.remoteAddress,
@@ -246,7 +246,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             framedWriter.write(NIOAny(IOData.byteBuffer(frame.wire)), promise: nil)
         }
         framedWriter.flush()
-        let metrics = services.metrics
+        let metrics = dependencies.metrics
         metrics.messagesSent.increment(by: Int64(frames.count))
         metrics.bytesSent.increment(by: Int64(bytes))
         if errors > 0 { metrics.errorsSent.increment(by: Int64(errors)) }

@@ -1,0 +1,28 @@
+import GeneratedMessages
+
+extension ConnectionSession {
+    /// What every dashboard connection shares: built once with the application, held by reference,
+    /// so opening a connection copies no configuration.
+    final class Dependencies: Sendable {
+        let configuration: GatewayConfiguration
+        let manager: ConnectionManager
+        let metrics: GatewayMetrics
+        let lastKnown: LastKnownData
+        let requestedData: RequestedData
+        let encoder = FrameEncoder()
+
+        init(
+            configuration: GatewayConfiguration,
+            manager: ConnectionManager,
+            metrics: GatewayMetrics,
+            lastKnown: LastKnownData,
+            requestedData: RequestedData
+        ) {
+            self.configuration = configuration
+            self.manager = manager
+            self.metrics = metrics
+            self.lastKnown = lastKnown
+            self.requestedData = requestedData
+        }
+    }
+}

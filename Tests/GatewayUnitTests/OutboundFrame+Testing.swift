@@ -1,0 +1,15 @@
+import HiveOpsGateway
+import NIOCore
+
+extension OutboundFrame {
+    /// A frame of `size` bytes (`{}` when nil) for the queue and connection tests.
+    static func testing(
+        _ type: String = "pong",
+        size: Int? = nil,
+        correlationId: String = "x",
+        subscription: String? = nil
+    ) -> OutboundFrame {
+        let bytes = size.map { ByteBuffer(repeating: UInt8(ascii: "x"), count: $0) } ?? ByteBuffer(string: "{}")
+        return OutboundFrame(bytes: bytes, type: type, subscription: subscription, correlationId: correlationId)
+    }
+}
