@@ -34,29 +34,29 @@ import Testing
         #expect(UpgradeCredential(headers: [.authorization: "Bearer "], queryToken: nil).token == .malformed)
     }
 
-    @Test func tokenModeComparesTheSharedToken() throws {
+    @Test func tokenModeComparesTheSharedToken() async throws {
         let policy = try AccessPolicy(settings: .init(required: true, mode: .token, token: "s3cret-token"))
-        #expect(try policy.admitUpgrade(origin: nil, credential: Self.credential("s3cret-token"), now: Self.now).get() == .unrestricted)
+        #expect(try await policy.admitUpgrade(origin: nil, credential: Self.credential("s3cret-token"), now: Self.now).get() == .unrestricted)
         #expect(
-            policy.admitUpgrade(origin: nil, credential: Self.credential("s3cret-tokem"), now: Self.now)
+            await policy.admitUpgrade(origin: nil, credential: Self.credential("s3cret-tokem"), now: Self.now)
                 == .failure(.invalidCredential("Token is invalid"))
         )
-        #expect(policy.admitUpgrade(origin: nil, credential: Self.credential(nil), now: Self.now) == .failure(.missingCredential()))
+        #expect(await policy.admitUpgrade(origin: nil, credential: Self.credential(nil), now: Self.now) == .failure(.missingCredential()))
         // Without a separate admin token, the shared token is the operator's.
-        #expect(policy.admitAdmin(authorization: "Bearer s3cret-token", now: Self.now) == nil)
-        #expect(policy.admitAdmin(authorization: nil, now: Self.now)?.status == .unauthorized)
+        #expect(await policy.admitAdmin(authorization: "Bearer s3cret-token", now: Self.now) == nil)
+        #expect(await policy.admitAdmin(authorization: nil, now: Self.now)?.status == .unauthorized)
     }
 
-    @Test func aSeparateAdminTokenIsTheOnlyTokenForAdminEndpoints() throws {
+    @Test func aSeparateAdminTokenIsTheOnlyTokenForAdminEndpoints() async throws {
         let policy = try AccessPolicy(settings: .init(required: true, mode: .token, token: "client-token", adminToken: "operator-token"))
-        #expect(policy.admitAdmin(authorization: "Bearer operator-token", now: Self.now) == nil)
-        #expect(policy.admitAdmin(authorization: "Bearer client-token", now: Self.now) == .insufficientRole("admin"))
-        #expect(policy.admitAdmin(authorization: "Bearer nonsense", now: Self.now)?.status == .unauthorized)
+        #expect(await policy.admitAdmin(authorization: "Bearer operator-token", now: Self.now) == nil)
+        #expect(await policy.admitAdmin(authorization: "Bearer client-token", now: Self.now) == .insufficientRole("admin"))
+        #expect(await policy.admitAdmin(authorization: "Bearer nonsense", now: Self.now)?.status == .unauthorized)
     }
 
-    @Test func jwtRolesDecideTopicsAndAdmin() throws {
+    @Test func jwtRolesDecideTopicsAndAdmin() async throws {
         let policy = try Self.jwtPolicy(topicRoles: [.alerts: ["admin", "oncall"], .system: ["admin"]])
-        let viewer = try policy.admitUpgrade(
+        let viewer = try await policy.admitUpgrade(
             origin: nil,
             credential: Self.credential(TestTokens.token(TestTokens.claims(roles: ["viewer"]))),
             now: Self.now
@@ -65,7 +65,7 @@ import Testing
         #expect(viewer.forbiddenTopics == [.alerts, .system])
         #expect(viewer.subject == "operator-1")
         #expect(viewer.expiresAt != nil)
-        let oncall = try policy.admitUpgrade(
+        let oncall = try await policy.admitUpgrade(
             origin: nil,
             credential: Self.credential(TestTokens.token(TestTokens.claims(roles: ["oncall"]))),
             now: Self.now
@@ -73,42 +73,46 @@ import Testing
         .get()
         #expect(oncall.forbiddenTopics == [.system])
         #expect(
-            policy.admitAdmin(authorization: "Bearer " + (try TestTokens.token(TestTokens.claims(roles: ["oncall"]))), now: Self.now)
+            await policy.admitAdmin(authorization: "Bearer " + (try TestTokens.token(TestTokens.claims(roles: ["oncall"]))), now: Self.now)
                 == .insufficientRole("admin")
         )
-        #expect(policy.admitAdmin(authorization: "Bearer " + (try TestTokens.token(TestTokens.claims(roles: ["admin"]))), now: Self.now) == nil)
+        #expect(await policy.admitAdmin(authorization: "Bearer " + (try TestTokens.token(TestTokens.claims(roles: ["admin"]))), now: Self.now) == nil)
         let expired = try TestTokens.token(TestTokens.claims(expiresIn: -120))
         #expect(
-            policy.admitUpgrade(origin: nil, credential: Self.credential(expired), now: Self.now)
+            await policy.admitUpgrade(origin: nil, credential: Self.credential(expired), now: Self.now)
                 == .failure(.invalidCredential("Token has expired", expired: true))
         )
     }
 
-    @Test func originsAreMatchedExactlyAndBrowserlessClientsPass() throws {
+    @Test func originsAreMatchedExactlyAndBrowserlessClientsPass() async throws {
         let policy = try AccessPolicy(settings: .init(allowedOrigins: ["https://dashboard.hiveops.dev", "http://localhost:5173/"]))
         #expect(policy.restrictsOrigins)
         for allowed in ["https://dashboard.hiveops.dev", "HTTPS://Dashboard.HiveOps.dev", "http://localhost:5173"] {
-            #expect(throws: Never.self) { try policy.admitUpgrade(origin: allowed, credential: Self.credential(nil), now: Self.now).get() }
+            await #expect(throws: Never.self) {
+                try await policy.admitUpgrade(origin: allowed, credential: Self.credential(nil), now: Self.now).get()
+            }
         }
         for refused in ["https://evil.dev", "https://dashboard.hiveops.dev.evil.dev", "http://localhost:5174", "null"] {
-            #expect(policy.admitUpgrade(origin: refused, credential: Self.credential(nil), now: Self.now) == .failure(.forbiddenOrigin(refused)))
+            #expect(
+                await policy.admitUpgrade(origin: refused, credential: Self.credential(nil), now: Self.now) == .failure(.forbiddenOrigin(refused))
+            )
         }
-        #expect(throws: Never.self) { try policy.admitUpgrade(origin: nil, credential: Self.credential(nil), now: Self.now).get() }
+        await #expect(throws: Never.self) { try await policy.admitUpgrade(origin: nil, credential: Self.credential(nil), now: Self.now).get() }
         #expect(try !AccessPolicy(settings: .init(allowedOrigins: ["*"])).restrictsOrigins)
     }
 
-    @Test func theOriginIsCheckedBeforeTheCredential() throws {
+    @Test func theOriginIsCheckedBeforeTheCredential() async throws {
         let policy = try AccessPolicy(settings: .init(required: true, mode: .token, token: "t", allowedOrigins: ["https://a.dev"]))
         #expect(
-            policy.admitUpgrade(origin: "https://b.dev", credential: Self.credential(nil), now: Self.now)
+            await policy.admitUpgrade(origin: "https://b.dev", credential: Self.credential(nil), now: Self.now)
                 == .failure(.forbiddenOrigin("https://b.dev"))
         )
     }
 
-    @Test func anOfferedAccessTokenSubprotocolIsSelectedEvenWithAuthOff() throws {
+    @Test func anOfferedAccessTokenSubprotocolIsSelectedEvenWithAuthOff() async throws {
         let policy = try AccessPolicy(settings: .init())
         let credential = UpgradeCredential(headers: [.secWebSocketProtocol: "access_token, abc"], queryToken: nil)
-        #expect(try policy.admitUpgrade(origin: nil, credential: credential, now: Self.now).get().selectedProtocol == "access_token")
+        #expect(try await policy.admitUpgrade(origin: nil, credential: credential, now: Self.now).get().selectedProtocol == "access_token")
     }
 
     @Test func inconsistentSettingsAreRefusedAtStartUp() {
@@ -121,7 +125,7 @@ import Testing
         #expect(throws: AccessSettingsError.self) { try AccessPolicy(settings: .init(allowedOrigins: ["https://a.dev/path"])) }
     }
 
-    @Test func topicRolesParse() throws {
+    @Test func topicRolesParse() async throws {
         #expect(try AccessSettings.parseTopicRoles("alerts=admin|oncall, system=admin") == [.alerts: ["admin", "oncall"], .system: ["admin"]])
         #expect(throws: AccessSettingsError.self) { try AccessSettings.parseTopicRoles("weather=admin") }
         #expect(throws: AccessSettingsError.self) { try AccessSettings.parseTopicRoles("alerts=") }

@@ -20,18 +20,18 @@ import Testing
         TestTokens.claims(expiresIn: expiresIn, now: now, roles: roles, extra: extra)
     }
 
-    @Test func aGoodHS256TokenGivesItsClaims() throws {
+    @Test func aGoodHS256TokenGivesItsClaims() async throws {
         let token = try TestTokens.token(Self.claims(roles: ["admin", "oncall"]))
-        let claims = try Self.hs256().verify(token, now: Self.now)
+        let claims = try await Self.hs256().verify(token, now: Self.now)
         #expect(claims.subject == "operator-1")
         #expect(claims.roles == ["admin", "oncall"])
         // exp plus the 30 s leeway.
         #expect(claims.expiresAt == Self.now.addingTimeInterval(330))
     }
 
-    @Test func rolesMayBeASpaceSeparatedString() throws {
+    @Test func rolesMayBeASpaceSeparatedString() async throws {
         let token = try TestTokens.token(Self.claims(extra: ["roles": "viewer admin"]))
-        #expect(try Self.hs256().verify(token, now: Self.now).roles == ["viewer", "admin"])
+        #expect(try await Self.hs256().verify(token, now: Self.now).roles == ["viewer", "admin"])
     }
 
     @Test(arguments: [
@@ -43,7 +43,7 @@ import Testing
         ("no exp", .missingExpiry),
         ("tampered payload", .badSignature),
     ])
-    func badTokensAreRefusedWithTheirReason(_ name: String, _ expected: JWTError) throws {
+    func badTokensAreRefusedWithTheirReason(_ name: String, _ expected: JWTError) async throws {
         let token: String
         switch name {
         case "wrong secret":
@@ -68,27 +68,30 @@ import Testing
             Issue.record("unknown case \(name)")
             return
         }
-        #expect(throws: expected) { _ = try Self.hs256().verify(token, now: Self.now) }
+        await #expect(throws: expected) { _ = try await Self.hs256().verify(token, now: Self.now) }
     }
 
-    @Test func theLeewayCoversSmallClockSkew() throws {
+    @Test func theLeewayCoversSmallClockSkew() async throws {
         let verifier = try Self.hs256()
-        _ = try verifier.verify(try TestTokens.token(Self.claims(expiresIn: -29)), now: Self.now)
-        _ = try verifier.verify(try TestTokens.token(Self.claims(extra: ["nbf": .integer(Int(Self.now.timeIntervalSince1970) + 29)])), now: Self.now)
+        _ = try await verifier.verify(try TestTokens.token(Self.claims(expiresIn: -29)), now: Self.now)
+        _ = try await verifier.verify(
+            try TestTokens.token(Self.claims(extra: ["nbf": .integer(Int(Self.now.timeIntervalSince1970) + 29)])),
+            now: Self.now
+        )
     }
 
-    @Test func issuerAndAudienceAreRequiredWhenSet() throws {
+    @Test func issuerAndAudienceAreRequiredWhenSet() async throws {
         let verifier = try Self.hs256(issuer: "https://idp.hiveops", audience: "hiveops-gateway")
         let good = try TestTokens.token(Self.claims(extra: ["iss": "https://idp.hiveops", "aud": ["other", "hiveops-gateway"]]))
-        _ = try verifier.verify(good, now: Self.now)
+        _ = try await verifier.verify(good, now: Self.now)
         let single = try TestTokens.token(Self.claims(extra: ["iss": "https://idp.hiveops", "aud": "hiveops-gateway"]))
-        _ = try verifier.verify(single, now: Self.now)
+        _ = try await verifier.verify(single, now: Self.now)
         let wrongIssuer = try TestTokens.token(Self.claims(extra: ["iss": "https://evil", "aud": "hiveops-gateway"]))
-        #expect(throws: JWTError.wrongIssuer) { _ = try verifier.verify(wrongIssuer, now: Self.now) }
+        await #expect(throws: JWTError.wrongIssuer) { _ = try await verifier.verify(wrongIssuer, now: Self.now) }
         let wrongAudience = try TestTokens.token(Self.claims(extra: ["iss": "https://idp.hiveops", "aud": "billing"]))
-        #expect(throws: JWTError.wrongAudience) { _ = try verifier.verify(wrongAudience, now: Self.now) }
+        await #expect(throws: JWTError.wrongAudience) { _ = try await verifier.verify(wrongAudience, now: Self.now) }
         let noAudience = try TestTokens.token(Self.claims(extra: ["iss": "https://idp.hiveops"]))
-        #expect(throws: JWTError.wrongAudience) { _ = try verifier.verify(noAudience, now: Self.now) }
+        await #expect(throws: JWTError.wrongAudience) { _ = try await verifier.verify(noAudience, now: Self.now) }
     }
 
     @Test(arguments: [
@@ -99,46 +102,48 @@ import Testing
         "bm90IGpzb24.e30.AAAA",
         "",
     ])
-    func malformedTokensAreRefused(_ token: String) throws {
-        #expect {
-            _ = try Self.hs256().verify(token, now: Self.now)
+    func malformedTokensAreRefused(_ token: String) async throws {
+        await #expect {
+            _ = try await Self.hs256().verify(token, now: Self.now)
         } throws: { error in
             guard case .malformed = error as? JWTError else { return false }
             return true
         }
     }
 
-    @Test func oversizedTokensAreRefusedBeforeDecoding() throws {
+    @Test func oversizedTokensAreRefusedBeforeDecoding() async throws {
         let token = try TestTokens.token(Self.claims(extra: ["padding": .string(String(repeating: "x", count: 9_000))]))
-        #expect(throws: JWTError.tooLarge) { _ = try Self.hs256().verify(token, now: Self.now) }
+        await #expect(throws: JWTError.tooLarge) { _ = try await Self.hs256().verify(token, now: Self.now) }
     }
 
-    @Test func criticalHeaderExtensionsAreRefused() throws {
+    @Test func criticalHeaderExtensionsAreRefused() async throws {
         let token = try TestTokens.token(Self.claims(), header: ["crit": ["exp"]])
-        #expect(throws: JWTError.malformed("critical header extensions are not supported")) { _ = try Self.hs256().verify(token, now: Self.now) }
+        await #expect(throws: JWTError.malformed("critical header extensions are not supported")) {
+            _ = try await Self.hs256().verify(token, now: Self.now)
+        }
     }
 
-    @Test func es256TokensVerifyWithThePublicKey() throws {
+    @Test func es256TokensVerifyWithThePublicKey() async throws {
         let verifier = try JWTVerifier(settings: .init(publicKeyPEM: Self.p256.publicKey.pemRepresentation))
         #expect(verifier.algorithm == .es256)
-        _ = try verifier.verify(try TestTokens.token(Self.claims(), signer: .es256(Self.p256)), now: Self.now)
+        _ = try await verifier.verify(try TestTokens.token(Self.claims(), signer: .es256(Self.p256)), now: Self.now)
         let otherKey = try TestTokens.token(Self.claims(), signer: .es256(P256.Signing.PrivateKey()))
-        #expect(throws: JWTError.badSignature) { _ = try verifier.verify(otherKey, now: Self.now) }
+        await #expect(throws: JWTError.badSignature) { _ = try await verifier.verify(otherKey, now: Self.now) }
         // A DER-encoded signature is not the JWS form.
         let der = try TestTokens.token(Self.claims(), signer: .raw(alg: "ES256") { try! Self.p256.signature(for: $0).derRepresentation })
-        #expect(throws: JWTError.badSignature) { _ = try verifier.verify(der, now: Self.now) }
+        await #expect(throws: JWTError.badSignature) { _ = try await verifier.verify(der, now: Self.now) }
     }
 
-    @Test func rs256TokensVerifyAndAlgorithmConfusionIsRefused() throws {
+    @Test func rs256TokensVerifyAndAlgorithmConfusionIsRefused() async throws {
         let pem = Self.rsa.publicKey.pemRepresentation
         let verifier = try JWTVerifier(settings: .init(publicKeyPEM: pem))
         #expect(verifier.algorithm == .rs256)
-        _ = try verifier.verify(try TestTokens.token(Self.claims(), signer: .rs256(Self.rsa)), now: Self.now)
+        _ = try await verifier.verify(try TestTokens.token(Self.claims(), signer: .rs256(Self.rsa)), now: Self.now)
         // The classic attack: an HS256 token whose HMAC key is the server's public key.
         let confused = try TestTokens.token(Self.claims(), signer: .hs256(pem))
-        #expect(throws: JWTError.algorithmNotAllowed("HS256", expected: "RS256")) { _ = try verifier.verify(confused, now: Self.now) }
+        await #expect(throws: JWTError.algorithmNotAllowed("HS256", expected: "RS256")) { _ = try await verifier.verify(confused, now: Self.now) }
         let es256 = try TestTokens.token(Self.claims(), signer: .es256(Self.p256))
-        #expect(throws: JWTError.algorithmNotAllowed("ES256", expected: "RS256")) { _ = try verifier.verify(es256, now: Self.now) }
+        await #expect(throws: JWTError.algorithmNotAllowed("ES256", expected: "RS256")) { _ = try await verifier.verify(es256, now: Self.now) }
     }
 
     @Test func inconsistentKeySettingsAreRefused() {

@@ -46,7 +46,7 @@ package struct AccessPolicy: Sendable {
     package var restrictsOrigins: Bool { allowedOrigins != nil }
 
     /// Checks the Origin header and the credential of an upgrade request.
-    package func admitUpgrade(origin: String?, credential: UpgradeCredential, now: Date) -> Result<AccessGrant, AccessRefusal> {
+    package func admitUpgrade(origin: String?, credential: UpgradeCredential, now: Date) async -> Result<AccessGrant, AccessRefusal> {
         // No Origin: not a browser, which could send any Origin it liked anyway.
         if let allowedOrigins, let origin, !allowedOrigins.contains(Self.normalizedOrigin(origin) ?? origin) {
             return .failure(.forbiddenOrigin(origin))
@@ -57,7 +57,7 @@ package struct AccessPolicy: Sendable {
             grant.selectedProtocol = selectedProtocol
             return .success(grant)
         }
-        switch authenticate(credential.token, now: now) {
+        switch await authenticate(credential.token, now: now) {
         case .failure(let refusal):
             return .failure(refusal)
         case .success(let authenticated):
@@ -68,10 +68,10 @@ package struct AccessPolicy: Sendable {
     }
 
     /// Checks an admin request's `Authorization` header: nil admits it.
-    package func admitAdmin(authorization: String?, now: Date) -> AccessRefusal? {
+    package func admitAdmin(authorization: String?, now: Date) async -> AccessRefusal? {
         guard settings.required else { return nil }
         let credential = authorization.map(UpgradeCredential.bearer) ?? .none
-        switch authenticate(credential, now: now) {
+        switch await authenticate(credential, now: now) {
         case .failure(let refusal):
             return refusal
         case .success(let grant):
@@ -79,7 +79,7 @@ package struct AccessPolicy: Sendable {
         }
     }
 
-    private func authenticate(_ credential: UpgradeCredential.Token, now: Date) -> Result<Grant, AccessRefusal> {
+    private func authenticate(_ credential: UpgradeCredential.Token, now: Date) async -> Result<Grant, AccessRefusal> {
         let presented: String
         switch credential {
         case .none: return .failure(.missingCredential())
@@ -97,7 +97,7 @@ package struct AccessPolicy: Sendable {
         case .jwt:
             guard let verifier else { return .failure(.invalidCredential("Token is invalid")) }
             do {
-                let claims = try verifier.verify(presented, now: now)
+                let claims = try await verifier.verify(presented, now: now)
                 let forbidden = settings.topicRoles.filter { $0.value.isDisjoint(with: claims.roles) }.keys
                 let grant = AccessGrant(
                     subject: claims.subject,

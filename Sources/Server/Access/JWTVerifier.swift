@@ -1,7 +1,6 @@
-import Crypto
-import CryptoExtras
 package import Foundation
 import GeneratedMessages
+import JWTKit
 
 /// Verifies compact JSON Web Tokens (RFC 7519) with the one algorithm its key
 /// allows: the header's `alg` must name it exactly, so `none` and algorithm
@@ -13,17 +12,14 @@ package struct JWTVerifier: Sendable {
         case rs256 = "RS256"
     }
 
-    private enum Key: Sendable {
-        case hmac(SymmetricKey)
-        case p256(P256.Signing.PublicKey)
-        case rsa(_RSA.Signing.PublicKey)
-    }
-
     /// Larger tokens are refused before any decoding.
     package static let maxTokenBytes = 8_192
 
     package let algorithm: Algorithm
-    private let key: Key
+    /// jwt-kit's key collection holding our one key. It is an actor, filled by a task started in
+    /// `init` (adding a key is actor-isolated); each verification awaits that task, finished long
+    /// before the first token arrives.
+    private let keys: Task<JWTKeyCollection, Never>
     private let settings: AccessSettings.JWT
 
     /// Reads the key from the settings: a secret (HS256) or a PEM public key (ES256 or RS256), not both.
@@ -38,15 +34,16 @@ package struct JWTVerifier: Sendable {
             // RFC 7518 §3.2: an HS256 key must be at least as long as the hash.
             guard secret.utf8.count >= 32 else { throw AccessSettingsError("the JWT secret must be at least 32 bytes long") }
             algorithm = .hs256
-            key = .hmac(SymmetricKey(data: Data(secret.utf8)))
+            let key = HMACKey(from: secret)
+            keys = Task { await JWTKeyCollection().add(hmac: key, digestAlgorithm: .sha256) }
         case (.none, .some(let pem)):
-            if let p256 = try? P256.Signing.PublicKey(pemRepresentation: pem) {
+            if let p256 = try? ES256PublicKey(pem: pem) {
                 algorithm = .es256
-                key = .p256(p256)
-            } else if let rsa = try? _RSA.Signing.PublicKey(pemRepresentation: pem) {
-                // This initializer refuses RSA keys under 2048 bits.
+                keys = Task { await JWTKeyCollection().add(ecdsa: p256) }
+            } else if let rsa = try? Insecure.RSA.PublicKey(pem: pem) {
+                // jwt-kit refuses RSA keys under 2048 bits.
                 algorithm = .rs256
-                key = .rsa(rsa)
+                keys = Task { await JWTKeyCollection().add(rsa: rsa, digestAlgorithm: .sha256) }
             } else {
                 throw AccessSettingsError(
                     "the JWT public key is not a P-256 or RSA (2048 bits or more) public key in PEM (-----BEGIN PUBLIC KEY-----)"
@@ -55,27 +52,34 @@ package struct JWTVerifier: Sendable {
         }
     }
 
-    /// Checks the signature, then `exp` (required), `nbf`, `iss` and `aud`, with the configured leeway.
-    package func verify(_ token: some StringProtocol, now: Date) throws(JWTError) -> JWTClaims {
+    /// Checks the header (the pinned `alg`, no `crit`), has jwt-kit check the signature with our
+    /// key, then checks `exp` (required), `nbf`, `iss` and `aud`, with the configured leeway. The
+    /// claim checks are ours so that each refusal keeps its own reason and text.
+    package func verify(_ token: some StringProtocol, now: Date) async throws(JWTError) -> JWTClaims {
         guard token.utf8.count <= Self.maxTokenBytes else { throw .tooLarge }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformed("expected three dot-separated parts") }
         guard let headerData = Self.base64URLDecode(parts[0]), let payloadData = Self.base64URLDecode(parts[1]),
-            let signature = Self.base64URLDecode(parts[2])
+            Self.base64URLDecode(parts[2]) != nil
         else { throw .malformed("a part is not base64url") }
         guard let header = try? JSONDecoder().decode(JSONValue.self, from: headerData), header.objectValue != nil else {
             throw .malformed("the header is not a JSON object")
         }
         guard let alg = header["alg"]?.stringValue else { throw .malformed("the header has no alg") }
+        // jwt-kit uses the key it holds whatever the header says; the pin is here.
         guard alg == algorithm.rawValue else { throw .algorithmNotAllowed(alg, expected: algorithm.rawValue) }
         // RFC 7515 §4.1.11: extensions the recipient does not understand make the token invalid.
         guard header["crit"] == nil else { throw .malformed("critical header extensions are not supported") }
-
-        let signingInput = Data("\(parts[0]).\(parts[1])".utf8)
-        guard isValid(signature: signature, for: signingInput) else { throw .badSignature }
-
-        guard let payload = try? JSONDecoder().decode(JSONValue.self, from: payloadData), let claims = payload.objectValue else {
+        guard (try? JSONDecoder().decode(JSONValue.self, from: payloadData))?.objectValue != nil else {
             throw .malformed("the payload is not a JSON object")
+        }
+
+        let claims: [String: JSONValue]
+        do {
+            claims = try await keys.value.verify(String(token), as: VerifiedPayload.self).claims
+        } catch {
+            // The token's form was checked above: what jwt-kit refuses now is its signature.
+            throw .badSignature
         }
         let leeway = Double(settings.leeway.components.seconds) + Double(settings.leeway.components.attoseconds) / 1e18
         let nowSeconds = now.timeIntervalSince1970
@@ -107,19 +111,6 @@ package struct JWTVerifier: Sendable {
             roles: roles,
             expiresAt: Date(timeIntervalSince1970: exp + leeway)
         )
-    }
-
-    private func isValid(signature: Data, for input: Data) -> Bool {
-        switch key {
-        case .hmac(let key):
-            return HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: input, using: key)
-        case .p256(let key):
-            // JWS carries ECDSA signatures as the raw 64-byte r‖s, not DER.
-            guard let ecdsa = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
-            return key.isValidSignature(ecdsa, for: input)
-        case .rsa(let key):
-            return key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: input, padding: .insecurePKCS1v1_5)
-        }
     }
 
     /// Unpadded base64url (RFC 7515 §2); padding and other alphabets are refused.
@@ -183,4 +174,20 @@ extension JSONValue {
         default: nil
         }
     }
+}
+
+/// A payload as jwt-kit hands it over once the signature holds: every claim, as sent. Its own
+/// `verify` checks nothing, because `JWTVerifier` checks the claims with its leeway and reasons.
+private struct VerifiedPayload: JWTPayload {
+    var claims: [String: JSONValue]
+
+    init(from decoder: any Decoder) throws {
+        claims = try [String: JSONValue](from: decoder)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try claims.encode(to: encoder)
+    }
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
 }

@@ -19,7 +19,7 @@ struct AdminAccessMiddleware: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let refusal = access.admitAdmin(authorization: request.headers[.authorization], now: Date()) else {
+        guard let refusal = await access.admitAdmin(authorization: request.headers[.authorization], now: Date()) else {
             return try await next(request, context)
         }
         metrics.authDenied.increment()

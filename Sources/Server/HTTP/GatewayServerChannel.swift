@@ -57,13 +57,24 @@ struct GatewayServerChannel: ServerChildChannel, HTTPChannelHandler {
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: configuration.maxFrameBytes,
                 shouldUpgrade: { [controller] channel, head in
-                    do throws(AccessRefusal) {
-                        let (headers, role) = try controller.upgrade(head, remote: channel.remoteAddress, logger: logger)
-                        decision.value = .upgrade(role)
-                        return channel.eventLoop.makeSucceededFuture(headers)
-                    } catch {
-                        decision.value = .refuse(error)
-                        return channel.eventLoop.makeSucceededFuture(nil)
+                    let remote = channel.remoteAddress
+                    // Decided in a task (a JWT is verified by an actor), recorded back on the loop.
+                    return channel.eventLoop.makeFutureWithTask { () -> Result<(HTTPHeaders, WebSocketConnectionHandler.Role), AccessRefusal> in
+                        do throws(AccessRefusal) {
+                            return .success(try await controller.upgrade(head, remote: remote, logger: logger))
+                        } catch {
+                            return .failure(error)
+                        }
+                    }
+                    .map { outcome -> HTTPHeaders? in
+                        switch outcome {
+                        case .success(let (headers, role)):
+                            decision.value = .upgrade(role)
+                            return headers
+                        case .failure(let refusal):
+                            decision.value = .refuse(refusal)
+                            return nil
+                        }
                     }
                 },
                 upgradePipelineHandler: { [sessionDependencies] channel, _ in

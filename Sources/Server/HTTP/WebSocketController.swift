@@ -31,19 +31,19 @@ package struct WebSocketController: Sendable {
         self.echoEndpoint = echoEndpoint
     }
 
-    /// Decides one upgrade request, on the connection's event loop: the echo endpoint (when
-    /// enabled), a dashboard path, or a refusal. Returns the answer's extra headers and the
-    /// connection's role.
+    /// Decides one upgrade request: the echo endpoint (when enabled), a dashboard path, or a
+    /// refusal. Returns the answer's extra headers and the connection's role. Async because a JWT's
+    /// signature is checked by jwt-kit's key collection, an actor.
     func upgrade(
         _ head: HTTPRequestHead,
         remote: SocketAddress?,
         logger: Logger
-    ) throws(AccessRefusal) -> (HTTPHeaders, WebSocketConnectionHandler.Role) {
+    ) async throws(AccessRefusal) -> (HTTPHeaders, WebSocketConnectionHandler.Role) {
         let request = UpgradeRequest(head)
         if echoEndpoint, request.path == "/" {
             return ([:], .echo)
         }
-        let admission = try admit(request, logger: logger, remote: remote)
+        let admission = try await admit(request, logger: logger, remote: remote)
         var headers = HTTPHeaders()
         if let selected = admission.grant.selectedProtocol { headers.add(name: "Sec-WebSocket-Protocol", value: selected) }
         return (headers, .dashboard(admission, request))
@@ -55,7 +55,7 @@ package struct WebSocketController: Sendable {
         for endpoint in DashboardEndpoint.allCases {
             router.get(RouterPath(endpoint.path)) { request, context -> Response in
                 let upgrade = UpgradeRequest(path: request.uri.path, query: request.uri.queryParameters, headers: request.headers)
-                _ = try admit(upgrade, logger: context.logger, remote: nil)
+                _ = try await admit(upgrade, logger: context.logger, remote: nil)
                 throw AccessRefusal(
                     status: .upgradeRequired,
                     error: "upgrade_required",
@@ -77,11 +77,11 @@ package struct WebSocketController: Sendable {
         var requested: (names: [String], resolution: SubscriptionRules.Resolution)?
     }
 
-    private func admit(_ request: UpgradeRequest, logger: Logger, remote: SocketAddress?) throws(AccessRefusal) -> Admission {
+    private func admit(_ request: UpgradeRequest, logger: Logger, remote: SocketAddress?) async throws(AccessRefusal) -> Admission {
         do throws(AccessRefusal) {
             guard let endpoint = DashboardEndpoint(path: request.path) else { throw AccessRefusal.notFound(request.path) }
             let credential = UpgradeCredential(headers: request.headers, queryToken: request.queryToken)
-            let grant = try access.admitUpgrade(origin: request.headers[.origin], credential: credential, now: Date()).get()
+            let grant = try await access.admitUpgrade(origin: request.headers[.origin], credential: credential, now: Date()).get()
             var admission = Admission(endpoint: endpoint, grant: grant)
             if endpoint.isDashboard, let query = request.query["subscriptions"] {
                 let names = SubscriptionRules.names(fromQuery: String(query))
