@@ -160,33 +160,30 @@ public enum SchemaParser {
     private static func properties(
         _ value: JSONDocument?,
         pointer: String
-    ) throws(SchemaGenError) -> [(
-        name: String, schema: SchemaNode
-    )] {
-        guard let value else { return [] }
-        guard let members = value.objectMembers else {
-            throw .invalidSchema(pointer: pointer + "/properties", message: "'properties' must be an object")
-        }
-        var result: [(name: String, schema: SchemaNode)] = []
-        for (name, schema) in members {
-            result.append((name, try node(schema, pointer: pointer + "/properties/" + escape(name))))
-        }
-        return result
+    ) throws(SchemaGenError) -> [(name: String, schema: SchemaNode)] {
+        try namedSchemas(value, keyword: "properties", pointer: pointer)
     }
 
     private static func definitions(
         _ value: JSONDocument?,
         pointer: String
-    ) throws(SchemaGenError) -> [(
-        name: String, schema: SchemaNode
-    )] {
+    ) throws(SchemaGenError) -> [(name: String, schema: SchemaNode)] {
+        try namedSchemas(value, keyword: "$defs", pointer: pointer)
+    }
+
+    /// The members of a keyword whose value maps names to schemas, in order.
+    private static func namedSchemas(
+        _ value: JSONDocument?,
+        keyword: String,
+        pointer: String
+    ) throws(SchemaGenError) -> [(name: String, schema: SchemaNode)] {
         guard let value else { return [] }
         guard let members = value.objectMembers else {
-            throw .invalidSchema(pointer: pointer + "/$defs", message: "'$defs' must be an object")
+            throw .invalidSchema(pointer: pointer + "/" + keyword, message: "'\(keyword)' must be an object")
         }
         var result: [(name: String, schema: SchemaNode)] = []
         for (name, schema) in members {
-            result.append((name, try node(schema, pointer: pointer + "/$defs/" + escape(name))))
+            result.append((name, try node(schema, pointer: pointer + "/" + escape(keyword) + "/" + escape(name))))
         }
         return result
     }

@@ -2,26 +2,19 @@
 enum StringLiteral {
     /// A JSON (and TypeScript) double-quoted string literal.
     static func json(_ value: String) -> String {
-        var result = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                result +=
-                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: result.unicodeScalars.append(scalar)
-            }
+        quoted(value) { scalar in
+            let hex = String(scalar.value, radix: 16)
+            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
         }
-        return result + "\""
     }
 
     /// A Swift double-quoted string literal.
     static func swift(_ value: String) -> String {
+        quoted(value) { scalar in "\\u{\(String(scalar.value, radix: 16))}" }
+    }
+
+    /// The escapes both languages share; other control characters as `control` writes them.
+    private static func quoted(_ value: String, control: (Unicode.Scalar) -> String) -> String {
         var result = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -30,7 +23,7 @@ enum StringLiteral {
             case "\n": result += "\\n"
             case "\r": result += "\\r"
             case "\t": result += "\\t"
-            case _ where scalar.value < 0x20: result += "\\u{\(String(scalar.value, radix: 16))}"
+            case _ where scalar.value < 0x20: result += control(scalar)
             default: result.unicodeScalars.append(scalar)
             }
         }

@@ -123,8 +123,12 @@ package struct InboundProcessor: Sendable {
 
     private mutating func subscribe(_ names: [String], correlationId: String?) -> [Action] {
         let change = subscriptions.subscribe(names)
-        var actions = change.errors.map { Action.reply($0, correlationId: correlationId) }
-        if !change.invalid.isEmpty { actions.insert(.logInvalidSubscriptions(change.invalid), at: 1) }
+        var actions: [Action] = []
+        for error in change.errors {
+            actions.append(.reply(error, correlationId: correlationId))
+            // The unknown names' log line follows their error.
+            if case .error(_, .invalidSubscription, _) = error { actions.append(.logInvalidSubscriptions(change.invalid)) }
+        }
         // Too many names change nothing and get their error alone.
         guard names.count <= subscriptions.maxSubscriptions else { return actions }
         actions.append(.setSubscriptions(subscriptions.topics))
