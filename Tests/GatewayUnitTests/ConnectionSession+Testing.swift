@@ -20,7 +20,6 @@ struct SessionHarness {
             configuration: configuration,
             manager: manager,
             metrics: metrics,
-            lastKnown: lastKnown,
             requestedData: RequestedData(lastKnown: lastKnown, health: health)
         )
     }

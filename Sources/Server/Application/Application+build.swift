@@ -64,7 +64,6 @@ package func buildApplication(
         configuration: configuration,
         manager: manager,
         metrics: metrics,
-        lastKnown: lastKnown,
         requestedData: RequestedData(lastKnown: lastKnown, health: health)
     )
 

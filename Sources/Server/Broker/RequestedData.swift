@@ -1,9 +1,14 @@
 import GeneratedMessages
 
-/// The answers to a known `request_data`: the last-known data of a topic, or the gateway's health.
+/// What a client is given on request: the last-known data of its topics (the dashboard's greeting),
+/// and the answers to a known `request_data` (last-known data, or the gateway's health).
 struct RequestedData: Sendable {
     let lastKnown: LastKnownData
     let health: GatewayHealth
+
+    func snapshot(for topics: Set<Subscription>) -> [String: [String: JSONValue]] {
+        lastKnown.snapshot(for: topics)
+    }
 
     func data(for dataType: DataType) -> [String: JSONValue] {
         switch dataType {

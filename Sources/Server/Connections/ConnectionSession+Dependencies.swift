@@ -7,7 +7,6 @@ extension ConnectionSession {
         let configuration: GatewayConfiguration
         let manager: ConnectionManager
         let metrics: GatewayMetrics
-        let lastKnown: LastKnownData
         let requestedData: RequestedData
         let encoder = FrameEncoder()
 
@@ -15,13 +14,11 @@ extension ConnectionSession {
             configuration: GatewayConfiguration,
             manager: ConnectionManager,
             metrics: GatewayMetrics,
-            lastKnown: LastKnownData,
             requestedData: RequestedData
         ) {
             self.configuration = configuration
             self.manager = manager
             self.metrics = metrics
-            self.lastKnown = lastKnown
             self.requestedData = requestedData
         }
     }

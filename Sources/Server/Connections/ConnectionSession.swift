@@ -154,7 +154,7 @@ final class ConnectionSession {
                             serverTime: serverTime,
                             contractVersion: dependencies.configuration.contractVersion
                         ),
-                        snapshot: dependencies.lastKnown.snapshot(for: processor.subscriptions.topics),
+                        snapshot: dependencies.requestedData.snapshot(for: processor.subscriptions.topics),
                         correlationId: FrameEncoder.newCorrelationId(),
                         timestamp: serverTime
                     )
