@@ -73,7 +73,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
-            path: "Sources/Server",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
