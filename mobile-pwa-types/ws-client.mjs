@@ -168,8 +168,11 @@ export class HiveOpsClient {
    * @param {any} socket @param {string} reason
    */
   failAttempt(socket, reason) {
-    try { socket.close(); } catch { /* not open */ }
+    if (socket !== this.socket) return; // this attempt has already failed
+    // Forget the socket before closing it: closing a socket that is still connecting may report
+    // `error` at once (Node's WebSocket does), which must not fail the same attempt again.
     this.socket = null;
+    try { socket.close(); } catch { /* not open */ }
     const attempt = this.url;
     Promise.resolve(this.probeRefusal(attempt)).catch(() => null).then((status) => {
       if (this.state === "stopped" || this.socket !== null) return;

@@ -174,3 +174,22 @@ test("after a reconnect the client re-subscribes its topics and reports the gap"
   assert.deepEqual(socket().sent.at(-1), { type: "subscribe", subscriptions: ["tasks"] });
   assert.deepEqual(reconnected, { gapMs: 2000, resubscribed: ["tasks"] });
 });
+
+test("closing a failed attempt that reports error at once fails it once (Node 20's WebSocket does)", async () => {
+  // A socket still connecting whose close() dispatches `error` synchronously, as undici's does.
+  class ErrorOnCloseSocket extends FakeSocket {
+    close(code, reason) { super.close(code, reason); this.onerror?.({}); }
+  }
+  let probes = 0;
+  const { client, timers } = makeClient({ WebSocket: ErrorOnCloseSocket, probeRefusal: () => { probes += 1; return null; } });
+  const retries = [];
+  client.on("retry", (retry) => retries.push(retry.delayMs));
+  client.start();
+  FakeSocket.instances.at(-1).onerror?.({});
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(probes, 1, "one refusal probe per failed attempt");
+  assert.deepEqual(retries, [500], "one retry scheduled");
+  assert.equal(client.state, "waiting");
+  timers.advance(500);
+  assert.equal(FakeSocket.instances.length, 2, "the retry opened one new socket");
+});
