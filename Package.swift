@@ -177,6 +177,8 @@ let package = Package(
             dependencies: ["RedisClient", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
+        // The load generator's frame scan (it must read any server's JSON).
+        .testTarget(name: "BenchTests", dependencies: ["Bench"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GeneratedMessagesTests",
             dependencies: ["GeneratedMessages"],

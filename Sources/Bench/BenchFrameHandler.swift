@@ -69,14 +69,14 @@ final class BenchFrameHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    static let sequenceKey = Array("\"seq\":".utf8)
-    static let timeKey = Array("\"t\":".utf8)
+    static let sequenceKey = Array("\"seq\"".utf8)
+    static let timeKey = Array("\"t\"".utf8)
 
-    /// Where `needle` starts in `bytes`: a plain scan, with no allocation, since it runs for
-    /// every frame of a load test.
-    static func find(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int? {
+    /// Where `needle` starts in `bytes`, from `offset` on: a plain scan, with no allocation, since
+    /// it runs for every frame of a load test.
+    static func find(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer, from offset: Int = 0) -> Int? {
         guard let first = needle.first, bytes.count >= needle.count else { return nil }
-        var index = 0
+        var index = offset
         let last = bytes.count - needle.count
         while index <= last {
             if bytes[index] == first {
@@ -89,18 +89,37 @@ final class BenchFrameHandler: ChannelInboundHandler {
         return nil
     }
 
-    /// The unsigned integer right after `key`.
+    /// The unsigned integer value of the member named by `key` (a quoted name), with any JSON
+    /// whitespace around the colon (`"seq":1` as we write it, `"seq": 1` as Python does). An
+    /// occurrence that is not followed by a colon (a string value) is skipped.
     static func number(after key: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int? {
-        guard let start = find(key, in: bytes) else { return nil }
-        var value = 0
-        var index = start + key.count
-        var digits = 0
-        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-            value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
-            index += 1
-            digits += 1
+        var searchFrom = 0
+        while let start = find(key, in: bytes, from: searchFrom) {
+            searchFrom = start + 1
+            var index = skipWhitespace(in: bytes, from: start + key.count)
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { continue }
+            index = skipWhitespace(in: bytes, from: index + 1)
+            var value = 0
+            var digits = 0
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+                index += 1
+                digits += 1
+            }
+            return digits > 0 ? value : nil
         }
-        return digits > 0 ? value : nil
+        return nil
+    }
+
+    private static func skipWhitespace(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var index = start
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return index
+            }
+        }
+        return index
     }
 }
 
