@@ -228,6 +228,7 @@ struct BenchCommand: AsyncParsableCommand {
         // The connection found behind last time: checked first, so that a wait costs one load a
         // round rather than a scan of every connection (which took CPU from the gateway).
         var laggard = 0
+        var waited = Duration.zero
         func isBehind(_ tally: ConnectionTally) -> Bool {
             !tally.closed.load(ordering: .relaxed) && published - tally.received.load(ordering: .relaxed) >= window
         }
@@ -240,9 +241,11 @@ struct BenchCommand: AsyncParsableCommand {
         while ContinuousClock.now < end {
             if rate == 0 {
                 // Closed loop: wait while the slowest healthy connection is a window behind.
+                let waitStarted = ContinuousClock.now
                 while ContinuousClock.now < end, someoneIsBehind() {
                     try await Task.sleep(for: .microseconds(200))
                 }
+                waited += waitStarted.duration(to: .now)
             }
             try await publisher.publish((published + 1)...(published + batch))
             published += batch
@@ -258,6 +261,13 @@ struct BenchCommand: AsyncParsableCommand {
         let seconds = start.duration(to: .now).seconds
         report.publishSeconds = seconds
         report.publishRate = Double(published) / seconds
+        report.requestedRate = rate
+        report.gatewayWaitFraction = seconds > 0 ? waited.seconds / seconds : 0
+        report.publisherLimited = Report.publisherWasTheLimit(
+            requestedRate: rate,
+            publishRate: report.publishRate,
+            gatewayWaitFraction: report.gatewayWaitFraction
+        )
         return published
     }
 

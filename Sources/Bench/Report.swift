@@ -14,6 +14,12 @@ struct Report: Codable, Sendable {
     var published = 0
     var publishSeconds = 0.0
     var publishRate = 0.0
+    /// The rate asked for; 0 is the closed loop.
+    var requestedRate = 0.0
+    /// The share of the publishing time the closed loop spent waiting for the slowest connection.
+    var gatewayWaitFraction = 0.0
+    /// Whether the publisher, not the gateway, set the pace (``publisherWasTheLimit(requestedRate:publishRate:gatewayWaitFraction:)``).
+    var publisherLimited = false
     var delivered = 0
     var lost = 0
     var outOfOrder = 0
@@ -23,6 +29,12 @@ struct Report: Codable, Sendable {
     var gatewayAfterRun: ProcessSample?
 
     var deliveredPerSecond: Double { publishSeconds > 0 ? Double(delivered) / publishSeconds : 0 }
+
+    /// At a fixed rate: it published less than 95% of the rate asked. In the closed loop: the
+    /// gateway made it wait less than 5% of the time, so the gateway could have taken more.
+    static func publisherWasTheLimit(requestedRate: Double, publishRate: Double, gatewayWaitFraction: Double) -> Bool {
+        requestedRate > 0 ? publishRate < 0.95 * requestedRate : gatewayWaitFraction < 0.05
+    }
 
     func json() -> String {
         let encoder = JSONEncoder()
@@ -51,6 +63,12 @@ struct Report: Codable, Sendable {
                     "\(published) events of ~\(payloadBytes) B via \(publisher) in \(String(format: "%.1f", publishSeconds)) s (\(String(format: "%.0f", publishRate))/s)"
                 ),
                 ("delivered", "\(delivered) frames, \(String(format: "%.0f", deliveredPerSecond)) frames/s"),
+                (
+                    "limited by",
+                    publisherLimited
+                        ? "the publisher (not the gateway): its figures are a floor of the gateway's"
+                        : "the gateway"
+                ),
                 ("lost / out of order", "\(lost) / \(outOfOrder) (healthy connections)"),
                 ("disconnected", "\(disconnectedHealthy) healthy, \(disconnectedStalled) of \(stalled) stalled"),
             ]
