@@ -111,6 +111,18 @@ import Testing
         }
     }
 
+    @Test func aSignedPayloadThatIsNotAnObjectIsMalformedAndAForgedOneABadSignature() async throws {
+        let input = TestTokens.base64URL(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8)) + "." + TestTokens.base64URL(Data("[1]".utf8))
+        let signature = try TestTokens.Signer.hs256(TestTokens.secret).sign(Data(input.utf8))
+        await #expect(throws: JWTError.malformed("the payload is not a JSON object")) {
+            _ = try await Self.hs256().verify(input + "." + TestTokens.base64URL(signature), now: Self.now)
+        }
+        // The signature is checked first: a forged token is a bad signature, whatever its payload.
+        await #expect(throws: JWTError.badSignature) {
+            _ = try await Self.hs256().verify(input + "." + TestTokens.base64URL(Data(repeating: 7, count: 32)), now: Self.now)
+        }
+    }
+
     @Test func oversizedTokensAreRefusedBeforeDecoding() async throws {
         let token = try TestTokens.token(Self.claims(extra: ["padding": .string(String(repeating: "x", count: 9_000))]))
         await #expect(throws: JWTError.tooLarge) { _ = try await Self.hs256().verify(token, now: Self.now) }

@@ -59,7 +59,7 @@ package struct JWTVerifier: Sendable {
         guard token.utf8.count <= Self.maxTokenBytes else { throw .tooLarge }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformed("expected three dot-separated parts") }
-        guard let headerData = Self.base64URLDecode(parts[0]), let payloadData = Self.base64URLDecode(parts[1]),
+        guard let headerData = Self.base64URLDecode(parts[0]), Self.base64URLDecode(parts[1]) != nil,
             Self.base64URLDecode(parts[2]) != nil
         else { throw .malformed("a part is not base64url") }
         guard let header = try? JSONDecoder().decode(JSONValue.self, from: headerData), header.objectValue != nil else {
@@ -70,15 +70,15 @@ package struct JWTVerifier: Sendable {
         guard alg == algorithm.rawValue else { throw .algorithmNotAllowed(alg, expected: algorithm.rawValue) }
         // RFC 7515 §4.1.11: extensions the recipient does not understand make the token invalid.
         guard header["crit"] == nil else { throw .malformed("critical header extensions are not supported") }
-        guard (try? JSONDecoder().decode(JSONValue.self, from: payloadData))?.objectValue != nil else {
-            throw .malformed("the payload is not a JSON object")
-        }
 
+        // jwt-kit checks the signature, then decodes the payload: a payload it cannot decode comes
+        // back as a malformed token; anything else it refuses is the signature.
         let claims: [String: JSONValue]
         do {
             claims = try await keys.value.verify(String(token), as: VerifiedPayload.self).claims
+        } catch let error as JWTKit.JWTError where error.errorType == .malformedToken {
+            throw .malformed("the payload is not a JSON object")
         } catch {
-            // The token's form was checked above: what jwt-kit refuses now is its signature.
             throw .badSignature
         }
         let leeway = Double(settings.leeway.components.seconds) + Double(settings.leeway.components.attoseconds) / 1e18
