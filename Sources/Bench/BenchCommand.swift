@@ -263,11 +263,6 @@ struct BenchCommand: AsyncParsableCommand {
         report.publishRate = Double(published) / seconds
         report.requestedRate = rate
         report.gatewayWaitFraction = seconds > 0 ? waited.seconds / seconds : 0
-        report.publisherLimited = Report.publisherWasTheLimit(
-            requestedRate: rate,
-            publishRate: report.publishRate,
-            gatewayWaitFraction: report.gatewayWaitFraction
-        )
         return published
     }
 

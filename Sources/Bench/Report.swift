@@ -18,8 +18,6 @@ struct Report: Codable, Sendable {
     var requestedRate = 0.0
     /// The share of the publishing time the closed loop spent waiting for the slowest connection.
     var gatewayWaitFraction = 0.0
-    /// Whether the publisher, not the gateway, set the pace (``publisherWasTheLimit(requestedRate:publishRate:gatewayWaitFraction:)``).
-    var publisherLimited = false
     var delivered = 0
     var lost = 0
     var outOfOrder = 0
@@ -29,6 +27,11 @@ struct Report: Codable, Sendable {
     var gatewayAfterRun: ProcessSample?
 
     var deliveredPerSecond: Double { publishSeconds > 0 ? Double(delivered) / publishSeconds : 0 }
+
+    /// Whether the publisher, not the gateway, set the pace.
+    var publisherLimited: Bool {
+        Self.publisherWasTheLimit(requestedRate: requestedRate, publishRate: publishRate, gatewayWaitFraction: gatewayWaitFraction)
+    }
 
     /// At a fixed rate: it published less than 95% of the rate asked. In the closed loop: the
     /// gateway made it wait less than 5% of the time, so the gateway could have taken more.
@@ -42,6 +45,7 @@ struct Report: Codable, Sendable {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         var object = (try? JSONSerialization.jsonObject(with: encoder.encode(self))) as? [String: Any] ?? [:]
         object["delivered_per_second"] = deliveredPerSecond
+        object["publisher_limited"] = publisherLimited
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
