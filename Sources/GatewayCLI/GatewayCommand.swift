@@ -64,6 +64,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(Setting.writeDeadline.help))
     var writeDeadline: Double?
 
+    @Option(help: ArgumentHelp(Setting.compression.help))
+    var compression: String?
+
+    @Option(help: ArgumentHelp(Setting.compressionThreshold.help))
+    var compressionThreshold: Int?
+
     @Option(help: ArgumentHelp(Setting.idleTimeout.help))
     var idleTimeout: Double?
 
@@ -180,6 +186,10 @@ struct GatewayCommand: AsyncParsableCommand {
         if let deadline = try settings.number(writeDeadline, .writeDeadline, minimum: 0.001) {
             configuration.outbound.writeDeadline = .seconds(deadline)
         }
+        configuration.compression.enabled = try settings.toggle(compression, .compression) ?? configuration.compression.enabled
+        configuration.compression.thresholdBytes =
+            try settings.integer(compressionThreshold, .compressionThreshold, range: 0...limits.maxFrameBytes)
+            ?? configuration.compression.thresholdBytes
         if let idle = try settings.number(idleTimeout, .idleTimeout, minimum: 0.001) {
             configuration.timeouts.idle = .seconds(idle)
         }

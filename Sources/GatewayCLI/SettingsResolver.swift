@@ -15,10 +15,22 @@ struct SettingsResolver {
     func boolean(_ flag: Bool, _ setting: Setting) throws -> Bool? {
         if flag { return true }
         guard let raw = environment[setting.environment], !raw.isEmpty else { return nil }
+        guard let value = Self.truth(raw) else { throw SettingError(setting: setting.name, value: raw, expected: "true or false") }
+        return value
+    }
+
+    /// An on/off value, from the flag or else the environment, in the same words as `boolean`.
+    func toggle(_ flag: String?, _ setting: Setting) throws -> Bool? {
+        guard let raw = string(flag, setting) else { return nil }
+        guard let value = Self.truth(raw) else { throw SettingError(setting: setting.name, value: raw, expected: "on or off") }
+        return value
+    }
+
+    private static func truth(_ raw: String) -> Bool? {
         switch raw.lowercased() {
-        case "true", "1", "yes", "on": return true
-        case "false", "0", "no", "off": return false
-        default: throw SettingError(setting: setting.name, value: raw, expected: "true or false")
+        case "true", "1", "yes", "on": true
+        case "false", "0", "no", "off": false
+        default: nil
         }
     }
 

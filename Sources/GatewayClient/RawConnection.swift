@@ -11,6 +11,8 @@ public final class RawConnection: Sendable {
         public var fin: Bool
         public var opcode: UInt8
         public var payload: [UInt8]
+        /// RSV1: with permessage-deflate, the message is compressed.
+        public var rsv1 = false
 
         /// The close code of a close frame, nil when it carried none.
         public var closeCode: UInt16? {
@@ -141,7 +143,7 @@ public final class RawConnection: Sendable {
         guard view.count >= headerLength + length else { return nil }
         buffer.moveReaderIndex(forwardBy: headerLength)
         let payload = buffer.readBytes(length: length) ?? []
-        return Frame(fin: first & 0x80 != 0, opcode: first & 0x0F, payload: payload)
+        return Frame(fin: first & 0x80 != 0, opcode: first & 0x0F, payload: payload, rsv1: first & 0x40 != 0)
     }
 
     /// A client frame, masked unless told otherwise; `declaredLength` lies about the payload's length.

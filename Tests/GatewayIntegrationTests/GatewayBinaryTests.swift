@@ -40,6 +40,8 @@ import FoundationNetworking
             ([], ["WS_RATE_TOKENS_PER_SEC": "-1"], "--rate-limit-rps (WS_RATE_TOKENS_PER_SEC)"),
             (["--idle-timeout", "0"], [:], "--idle-timeout (WS_IDLE_TIMEOUT_SECONDS)"),
             ([], ["WS_AUTH_REQUIRED": "maybe"], "--auth-required (WS_AUTH_REQUIRED)"),
+            (["--compression", "sometimes"], [:], "--compression (WS_COMPRESSION)"),
+            ([], ["WS_COMPRESSION_THRESHOLD_BYTES": "-5"], "--compression-threshold (WS_COMPRESSION_THRESHOLD_BYTES)"),
             ([], ["WS_AUTH_MODE": "oauth"], "--auth-mode (WS_AUTH_MODE)"),
             (["--auth-required"], ["WS_AUTH_TOKEN": ""], "WS_AUTH_TOKEN is empty"),
             (["--auth-required", "--auth-mode", "jwt"], [:], "JWT mode needs a key"),
@@ -111,6 +113,36 @@ import FoundationNetworking
         let limits = try JSONDecoder().decode(JSONValue.self, from: data)
         #expect(limits["rate_limit_burst_capacity"] == 9)
         #expect(limits["idle_disconnect_seconds"] == 42)
+        gateway.signal(SIGTERM)
+        #expect(try await gateway.waitForExit(timeout: .seconds(10)) == 0)
+    }
+
+    /// permessage-deflate is on by default and answers a browser's offer; `--compression off` (or
+    /// WS_COMPRESSION=off) declines every offer, and the limits endpoint says which.
+    @Test(
+        arguments: [(["--compression-threshold", "512"], [:], true), ([], ["WS_COMPRESSION": "off"], false)] as [([String], [String: String], Bool)]
+    )
+    func compressionIsNegotiatedUnlessTurnedOff(arguments: [String], environment: [String: String], enabled: Bool) async throws {
+        let gateway = try await GatewayProcess(arguments: arguments, environment: environment)
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(gateway.port)/api/dashboard/websocket/limits")!)
+        let limits = try JSONDecoder().decode(JSONValue.self, from: data)
+        #expect(limits["permessage_deflate_enabled"] == .bool(enabled))
+        #expect(limits["compression_threshold_bytes"] == (enabled ? 512 : 256))
+        let connection = try await RawConnection.connect(port: gateway.port)
+        let answer = try await connection.upgrade(
+            path: "/api/dashboard/ws/agents",
+            headers: [("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")]
+        )
+        #expect(answer?.status == 101)
+        let extensions = answer?.head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("sec-websocket-extensions:") }
+        if enabled {
+            #expect(
+                extensions?.lowercased() == "sec-websocket-extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+            )
+        } else {
+            #expect(extensions == nil)
+        }
+        connection.close()
         gateway.signal(SIGTERM)
         #expect(try await gateway.waitForExit(timeout: .seconds(10)) == 0)
     }

@@ -152,6 +152,8 @@ import Testing
             #expect(limits["outbound_queue_max_bytes"] == 4_194_304)
             #expect(limits["outbound_queue_max_frames"] == 10_000)
             #expect(limits["write_deadline_seconds"] == 5)
+            #expect(limits["permessage_deflate_enabled"] == true)
+            #expect(limits["compression_threshold_bytes"] == 256)
             #expect(limits["idle_disconnect_seconds"] == 600)
             #expect(limits["ws_auth_required"] == false)
             #expect(limits["ws_allowed_origins_configured"] == false)

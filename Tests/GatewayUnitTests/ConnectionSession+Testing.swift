@@ -25,4 +25,12 @@ struct SessionHarness {
     }
 
     var manager: ConnectionManager { dependencies.manager }
+
+    /// A metric's value (the sum of its samples) as the registry exports it now.
+    func metric(_ name: String) -> Double {
+        var bytes: [UInt8] = []
+        dependencies.metrics.registry.emit(into: &bytes)
+        let family = PrometheusExposition(text: String(decoding: bytes, as: UTF8.self)).families.first { $0.name == name }
+        return family?.samples.reduce(0) { $0 + $1.value } ?? 0
+    }
 }

@@ -21,6 +21,7 @@ struct EmbeddedConnection {
         query: String = "",
         subscriptions: String? = nil,
         grant: AccessGrant = .unrestricted,
+        deflate: PerMessageDeflate? = nil,
         harness: SessionHarness,
         logger: Logger = Logger(label: "test")
     ) throws {
@@ -37,7 +38,7 @@ struct EmbeddedConnection {
             admission.requested = (names, SubscriptionRules.resolve(names))
         }
         try channel.pipeline.syncOperations.addHandler(
-            WebSocketConnectionHandler(role: .dashboard(admission, request), dependencies: harness.dependencies, logger: logger)
+            WebSocketConnectionHandler(role: .dashboard(admission, request), deflate: deflate, dependencies: harness.dependencies, logger: logger)
         )
     }
 

@@ -1,6 +1,7 @@
 import HiveOpsGateway
 import NIOCore
 import NIOWebSocket
+import Prometheus
 import Testing
 
 /// RFC 6455 rules for inbound frames, without a socket.
@@ -71,5 +72,52 @@ import Testing
     func aCloseIsAnsweredWithItsCode(body: [UInt8], answer: Int) {
         var assembler = WebSocketMessageAssembler(maxMessageBytes: 1024)
         #expect(assembler.receive(frame(.connectionClose, body)) == .peerClosed(answer: WebSocketErrorCode(codeNumber: answer)))
+    }
+
+    // MARK: permessage-deflate (RFC 7692 §6)
+
+    static let compression = MessageCompression(thresholdBytes: 0, metrics: GatewayMetrics(registry: PrometheusCollectorRegistry()))
+
+    func compressing(maxInflatedBytes: Int = 1024) -> WebSocketMessageAssembler {
+        WebSocketMessageAssembler(maxMessageBytes: 1024, inflation: .init(compression: Self.compression, maxInflatedBytes: maxInflatedBytes))
+    }
+
+    @Test func aCompressedMessageIsInflatedWholeEvenWhenFragmented() throws {
+        let compressed = try MessageCompressionTests.peerDeflate(ByteBuffer(string: #"{"type":"subscribe","subscriptions":["agents"]}"#))
+        let bytes = Array(compressed.readableBytesView)
+        var assembler = compressing()
+        #expect(assembler.receive(frame(.text, bytes, rsv1: true)) == .text(ByteBuffer(string: #"{"type":"subscribe","subscriptions":["agents"]}"#)))
+        // RSV1 on the first frame only; a ping between fragments is not compressed.
+        #expect(assembler.receive(frame(.text, Array(bytes[..<5]), fin: false, rsv1: true)) == WebSocketMessageAssembler.Action.none)
+        #expect(assembler.receive(frame(.ping, [1])) == .ping(ByteBuffer(bytes: [1])))
+        #expect(
+            assembler.receive(frame(.continuation, Array(bytes[5...])))
+                == .text(ByteBuffer(string: #"{"type":"subscribe","subscriptions":["agents"]}"#))
+        )
+        // An uncompressed message on the same connection is as it came.
+        #expect(assembler.receive(text("plain")) == .text(ByteBuffer(string: "plain")))
+    }
+
+    @Test func rsv1OutsideTheFirstDataFrameIsAProtocolError() {
+        let cases: [[WebSocketFrame]] = [
+            [frame(.ping, [], rsv1: true)],
+            [text("a", fin: false), frame(.continuation, Array("b".utf8), rsv1: true)],
+            [WebSocketFrame(fin: true, rsv2: true, opcode: .text, maskKey: [1, 2, 3, 4], data: ByteBuffer())],
+        ]
+        for frames in cases {
+            var assembler = compressing()
+            #expect(frames.map { assembler.receive($0) }.last == .fail(.protocolError))
+        }
+    }
+
+    @Test func aBombIs1009CorruptDataAndInvalidUTF8Are1007() throws {
+        let bomb = try MessageCompressionTests.peerDeflate(ByteBuffer(repeating: 0x20, count: 100_000))
+        var assembler = compressing(maxInflatedBytes: 65_536)
+        #expect(assembler.receive(frame(.text, Array(bomb.readableBytesView), rsv1: true)) == .fail(.messageTooLarge))
+        var corrupt = compressing()
+        #expect(corrupt.receive(frame(.text, [0xFF, 0xFF, 0xFF], rsv1: true)) == .fail(.dataInconsistentWithMessage))
+        let notUTF8 = try MessageCompressionTests.peerDeflate(ByteBuffer(bytes: [0xCE, 0xBA, 0xE1]))
+        var invalid = compressing()
+        #expect(invalid.receive(frame(.text, Array(notUTF8.readableBytesView), rsv1: true)) == .fail(.dataInconsistentWithMessage))
     }
 }

@@ -75,7 +75,8 @@ package func buildApplication(
         manager: manager,
         metrics: metrics,
         connectionCap: connectionCap,
-        echoEndpoint: configuration.echoEndpoint
+        echoEndpoint: configuration.echoEndpoint,
+        compressionEnabled: configuration.compression.enabled
     )
     webSocketController.addRoutes(to: httpRouter)
     DashboardController(

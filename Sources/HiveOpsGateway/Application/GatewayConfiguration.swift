@@ -49,6 +49,17 @@ package struct GatewayConfiguration: Sendable {
         package init() {}
     }
 
+    /// permessage-deflate (RFC 7692), offered by every browser: compressed once per broadcast.
+    package struct Compression: Sendable {
+        /// Whether an offer is accepted; off, every connection runs uncompressed.
+        package var enabled = true
+        /// Messages below this many bytes go uncompressed: measured, deflate makes smaller ones no
+        /// smaller (docs/BENCHMARKS.md).
+        package var thresholdBytes = 256
+
+        package init() {}
+    }
+
     package struct Timeouts: Sendable {
         /// No inbound message for this long closes a connection.
         package var idle: Duration = .seconds(600)
@@ -74,6 +85,7 @@ package struct GatewayConfiguration: Sendable {
     package var rateLimit = RateLimit()
     package var limits = Limits()
     package var outbound = Outbound()
+    package var compression = Compression()
     package var timeouts = Timeouts()
     /// Credentials, Origin allowlist and topic roles; off by default.
     package var access = AccessSettings()

@@ -128,6 +128,18 @@ extension Setting {
         "Seconds a write may take before it counts as a send failure.",
         seconds(defaults.outbound.writeDeadline)
     )
+    package static let compression = server(
+        "--compression",
+        "WS_COMPRESSION",
+        "Accept permessage-deflate when a client offers it (on/off); each broadcast is deflated once.",
+        defaults.compression.enabled ? "on" : "off"
+    )
+    package static let compressionThreshold = server(
+        "--compression-threshold",
+        "WS_COMPRESSION_THRESHOLD_BYTES",
+        "Messages below this many bytes go uncompressed on compressed connections.",
+        "\(defaults.compression.thresholdBytes)"
+    )
     package static let idleTimeout = server(
         "--idle-timeout",
         "WS_IDLE_TIMEOUT_SECONDS",
@@ -212,7 +224,7 @@ extension Setting {
     package static let all: [Setting] = [
         host, port, redisURL, redisBackoffInitial, redisBackoffCap, rateLimitRps, rateLimitBurst, rateLimitCooldown,
         rateLimitAbuseWindow, maxMessageBytes, maxConnections, backpressureThreshold, outboundQueueBytes, outboundQueueFrames,
-        writeDeadline, idleTimeout, handshakeTimeout, echoEndpoint, logLevel, logFormat,
+        writeDeadline, compression, compressionThreshold, idleTimeout, handshakeTimeout, echoEndpoint, logLevel, logFormat,
         authRequired, authMode, authToken, adminToken, jwtSecret, jwtPublicKeyFile, jwtIssuer, jwtAudience, jwtLeeway,
         jwtRolesClaim, adminRole, topicRoles, allowedOrigins,
     ]

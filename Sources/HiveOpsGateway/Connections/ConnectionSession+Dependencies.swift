@@ -9,6 +9,8 @@ extension ConnectionSession {
         let metrics: GatewayMetrics
         let requestedData: RequestedData
         let encoder = FrameEncoder()
+        /// The shared zlib streams of every permessage-deflate connection.
+        let compression: MessageCompression
 
         init(
             configuration: GatewayConfiguration,
@@ -20,6 +22,7 @@ extension ConnectionSession {
             self.manager = manager
             self.metrics = metrics
             self.requestedData = requestedData
+            self.compression = MessageCompression(thresholdBytes: configuration.compression.thresholdBytes, metrics: metrics)
         }
     }
 }

@@ -1,46 +1,4 @@
-package import NIOCore
-
-/// One serialized frame on its way to its recipients. One object per broadcast, shared: every
-/// recipient's queue holds a reference (one retain, eight bytes a slot), and its bytes and
-/// WebSocket framing are encoded once here rather than once per recipient.
-package final class OutboundFrame: Sendable {
-    /// The JSON text (a slice of `wire`).
-    package let bytes: ByteBuffer
-    /// The whole unmasked text frame as it goes on the wire: header, then the JSON.
-    package let wire: ByteBuffer
-    /// For logs and metrics: the frame's `type`, topic and correlation id.
-    package let type: String
-    package let subscription: String?
-    package let correlationId: String
-
-    package init(bytes: ByteBuffer, type: String, subscription: String? = nil, correlationId: String) {
-        var wire = ByteBuffer()
-        wire.reserveCapacity(bytes.readableBytes + 10)
-        Self.writeTextFrameHeader(payloadLength: bytes.readableBytes, to: &wire)
-        let headerLength = wire.writerIndex
-        wire.writeImmutableBuffer(bytes)
-        self.wire = wire
-        self.bytes = wire.getSlice(at: headerLength, length: bytes.readableBytes)!
-        self.type = type
-        self.subscription = subscription
-        self.correlationId = correlationId
-    }
-
-    /// RFC 6455 §5.2, a final unmasked text frame: server frames are never masked.
-    static func writeTextFrameHeader(payloadLength: Int, to buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(0x81))
-        switch payloadLength {
-        case ..<126:
-            buffer.writeInteger(UInt8(payloadLength))
-        case ...0xFFFF:
-            buffer.writeInteger(UInt8(126))
-            buffer.writeInteger(UInt16(payloadLength))
-        default:
-            buffer.writeInteger(UInt8(127))
-            buffer.writeInteger(UInt64(payloadLength))
-        }
-    }
-}
+import NIOCore
 
 /// A connection's bounded outbound queue and its send-failure streak.
 /// Fan-out only enqueues; the connection's own writer drains it.

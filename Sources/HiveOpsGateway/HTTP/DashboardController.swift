@@ -43,6 +43,8 @@ struct DashboardController {
         var outboundQueueMaxBytes: Int
         var outboundQueueMaxFrames: Int
         var writeDeadlineSeconds: Double
+        var permessageDeflateEnabled: Bool
+        var compressionThresholdBytes: Int
         var idleDisconnectSeconds: Double
         var wsAuthRequired: Bool
         var wsAllowedOriginsConfigured: Bool
@@ -63,6 +65,8 @@ struct DashboardController {
             case outboundQueueMaxBytes = "outbound_queue_max_bytes"
             case outboundQueueMaxFrames = "outbound_queue_max_frames"
             case writeDeadlineSeconds = "write_deadline_seconds"
+            case permessageDeflateEnabled = "permessage_deflate_enabled"
+            case compressionThresholdBytes = "compression_threshold_bytes"
             case idleDisconnectSeconds = "idle_disconnect_seconds"
             case wsAuthRequired = "ws_auth_required"
             case wsAllowedOriginsConfigured = "ws_allowed_origins_configured"
@@ -86,6 +90,8 @@ struct DashboardController {
             outboundQueueMaxBytes: configuration.outbound.queueBytes,
             outboundQueueMaxFrames: configuration.outbound.queueFrames,
             writeDeadlineSeconds: configuration.outbound.writeDeadline.seconds,
+            permessageDeflateEnabled: configuration.compression.enabled,
+            compressionThresholdBytes: configuration.compression.thresholdBytes,
             idleDisconnectSeconds: configuration.timeouts.idle.seconds,
             wsAuthRequired: configuration.access.required,
             wsAllowedOriginsConfigured: access.restrictsOrigins,

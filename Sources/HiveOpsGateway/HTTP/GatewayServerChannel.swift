@@ -59,7 +59,7 @@ struct GatewayServerChannel: ServerChildChannel, HTTPChannelHandler {
                 shouldUpgrade: { [controller] channel, head in
                     let remote = channel.remoteAddress
                     // Decided in a task (a JWT is verified by an actor), recorded back on the loop.
-                    return channel.eventLoop.makeFutureWithTask { () -> Result<(HTTPHeaders, WebSocketConnectionHandler.Role), AccessRefusal> in
+                    return channel.eventLoop.makeFutureWithTask { () -> Result<WebSocketController.Acceptance, AccessRefusal> in
                         do throws(AccessRefusal) {
                             return .success(try await controller.upgrade(head, remote: remote, logger: logger))
                         } catch {
@@ -68,9 +68,9 @@ struct GatewayServerChannel: ServerChildChannel, HTTPChannelHandler {
                     }
                     .map { outcome -> HTTPHeaders? in
                         switch outcome {
-                        case .success(let (headers, role)):
-                            decision.value = .upgrade(role)
-                            return headers
+                        case .success(let acceptance):
+                            decision.value = .upgrade(acceptance.role, acceptance.deflate)
+                            return acceptance.headers
                         case .failure(let refusal):
                             decision.value = .refuse(refusal)
                             return nil
@@ -79,9 +79,9 @@ struct GatewayServerChannel: ServerChildChannel, HTTPChannelHandler {
                 },
                 upgradePipelineHandler: { [sessionDependencies] channel, _ in
                     channel.eventLoop.makeCompletedFuture {
-                        guard case .upgrade(let role) = decision.value else { preconditionFailure("upgraded without a role") }
+                        guard case .upgrade(let role, let deflate) = decision.value else { preconditionFailure("upgraded without a role") }
                         decision.value = .none
-                        let handler = WebSocketConnectionHandler(role: role, dependencies: sessionDependencies, logger: logger)
+                        let handler = WebSocketConnectionHandler(role: role, deflate: deflate, dependencies: sessionDependencies, logger: logger)
                         try channel.pipeline.syncOperations.addHandler(handler)
                         return UpgradeResult.webSocket
                     }
@@ -158,7 +158,7 @@ struct GatewayServerChannel: ServerChildChannel, HTTPChannelHandler {
 
     private enum Decision {
         case none
-        case upgrade(WebSocketConnectionHandler.Role)
+        case upgrade(WebSocketConnectionHandler.Role, PerMessageDeflate?)
         case refuse(AccessRefusal)
     }
 

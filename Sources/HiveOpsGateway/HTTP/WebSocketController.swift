@@ -20,33 +20,56 @@ package struct WebSocketController: Sendable {
     let connectionCap: Int
     /// Whether `/` is the echo endpoint (`--echo-endpoint`).
     let echoEndpoint: Bool
+    /// Whether a permessage-deflate offer is accepted (`--compression`).
+    let compressionEnabled: Bool
     /// One refusal log line per error kind a second: the counters have the totals.
     private let refusalLog = SharedLogLimiter(interval: .seconds(1))
 
-    package init(access: AccessPolicy, manager: ConnectionManager, metrics: GatewayMetrics, connectionCap: Int, echoEndpoint: Bool) {
+    package init(
+        access: AccessPolicy,
+        manager: ConnectionManager,
+        metrics: GatewayMetrics,
+        connectionCap: Int,
+        echoEndpoint: Bool,
+        compressionEnabled: Bool
+    ) {
         self.access = access
         self.manager = manager
         self.metrics = metrics
         self.connectionCap = connectionCap
         self.echoEndpoint = echoEndpoint
+        self.compressionEnabled = compressionEnabled
+    }
+
+    /// An accepted upgrade: the answer's extra headers, and what the connection's handler needs.
+    struct Acceptance {
+        var headers: HTTPHeaders
+        var role: WebSocketConnectionHandler.Role
+        /// What permessage-deflate the connection runs with; nil uncompressed.
+        var deflate: PerMessageDeflate?
     }
 
     /// Decides one upgrade request: the echo endpoint (when enabled), a dashboard path, or a
-    /// refusal. Returns the answer's extra headers and the connection's role. Async because a JWT's
-    /// signature is checked by jwt-kit's key collection, an actor.
-    func upgrade(
-        _ head: HTTPRequestHead,
-        remote: SocketAddress?,
-        logger: Logger
-    ) async throws(AccessRefusal) -> (HTTPHeaders, WebSocketConnectionHandler.Role) {
+    /// refusal, and the compression the connection runs with. Async because a JWT's signature is
+    /// checked by jwt-kit's key collection, an actor.
+    func upgrade(_ head: HTTPRequestHead, remote: SocketAddress?, logger: Logger) async throws(AccessRefusal) -> Acceptance {
         let request = UpgradeRequest(head)
-        if echoEndpoint, request.path == "/" {
-            return ([:], .echo)
-        }
-        let admission = try await admit(request, logger: logger, remote: remote)
         var headers = HTTPHeaders()
-        if let selected = admission.grant.selectedProtocol { headers.add(name: "Sec-WebSocket-Protocol", value: selected) }
-        return (headers, .dashboard(admission, request))
+        let deflate =
+            compressionEnabled ? PerMessageDeflate.negotiate(offers: head.headers[canonicalForm: "Sec-WebSocket-Extensions"].map(String.init)) : nil
+        let role: WebSocketConnectionHandler.Role
+        if echoEndpoint, request.path == "/" {
+            role = .echo
+        } else {
+            let admission = try await admit(request, logger: logger, remote: remote)
+            if let selected = admission.grant.selectedProtocol { headers.add(name: "Sec-WebSocket-Protocol", value: selected) }
+            role = .dashboard(admission, request)
+        }
+        if let deflate {
+            headers.add(name: "Sec-WebSocket-Extensions", value: deflate.responseHeaderValue)
+            metrics.compressedConnections.increment()
+        }
+        return Acceptance(headers: headers, role: role, deflate: deflate)
     }
 
     /// A plain GET of a WebSocket path runs the same checks, so a browser whose handshake failed can

@@ -25,6 +25,10 @@ package final class GatewayMetrics: Sendable {
     package let originDenied: Counter
     package let bytesSent: Counter
     package let bytesReceived: Counter
+    package let compressedConnections: Counter
+    package let deflateOperations: Counter
+    package let compressionBytesBefore: Counter
+    package let compressionBytesAfter: Counter
     package let connections: Gauge
     package let lastBroadcastFanout: Gauge
     package let broadcastDuration: DurationHistogram
@@ -66,6 +70,19 @@ package final class GatewayMetrics: Sendable {
         originDenied = counter("origin_denied_total", "Upgrades refused for a disallowed Origin (403).")
         bytesSent = counter("bytes_sent_total", "Payload bytes of frames handed to client sockets.")
         bytesReceived = counter("bytes_received_total", "Payload bytes of messages received from clients.")
+        compressedConnections = counter("compression_negotiated_total", "WebSocket connections that negotiated permessage-deflate.")
+        deflateOperations = counter(
+            "deflate_operations_total",
+            "Messages deflated: once per broadcast (per deflate window), not once per recipient."
+        )
+        compressionBytesBefore = counter(
+            "compression_bytes_before_total",
+            "Frame bytes sent to permessage-deflate connections, as they would have been uncompressed."
+        )
+        compressionBytesAfter = counter(
+            "compression_bytes_after_total",
+            "Frame bytes sent to permessage-deflate connections, as sent (the ratio to the total before is the saving)."
+        )
         connections = registry.makeGauge(descriptor: named(Self.webSocketPrefix + "connections", "Open WebSocket connections."))
         lastBroadcastFanout = registry.makeGauge(
             descriptor: named(Self.webSocketPrefix + "last_broadcast_fanout", "Recipients of the most recent broadcast.")

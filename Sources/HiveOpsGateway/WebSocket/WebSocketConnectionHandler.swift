@@ -42,12 +42,23 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     private var framedWriter: ChannelHandlerContext?
     /// The channel's writability, kept from its change events: cheaper than asking the channel each step.
     private var writable = true
+    /// The permessage-deflate the connection negotiated; nil uncompressed.
+    private let deflate: PerMessageDeflate?
 
-    init(role: Role, dependencies: ConnectionSession.Dependencies, logger: Logger) {
+    init(role: Role, deflate: PerMessageDeflate? = nil, dependencies: ConnectionSession.Dependencies, logger: Logger) {
         self.pendingRole = role
+        self.deflate = deflate
         self.dependencies = dependencies
         self.logger = logger
-        self.assembler = WebSocketMessageAssembler(maxMessageBytes: dependencies.configuration.limits.maxFrameBytes)
+        let limits = dependencies.configuration.limits
+        // A dashboard message inflating past the message size limit is refused as it inflates; the
+        // echo endpoint echoes what it accepts uncompressed, up to the frame ceiling.
+        let inflated: Int
+        if case .echo = role { inflated = limits.maxFrameBytes } else { inflated = limits.maxMessageBytes }
+        self.assembler = WebSocketMessageAssembler(
+            maxMessageBytes: limits.maxFrameBytes,
+            inflation: deflate.map { _ in .init(compression: dependencies.compression, maxInflatedBytes: inflated) }
+        )
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -149,7 +160,13 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             guard machine.isHandshakeOpen else { return }
             switch message {
             case .text(let data), .binary(let data):
-                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: opcode, data: data)), promise: nil)
+                if let deflate, let framedWriter,
+                    let wire = dependencies.compression.deflatedFrame(data, opcode: opcode, windowBits: deflate.serverWindowBits)
+                {
+                    framedWriter.writeAndFlush(NIOAny(IOData.byteBuffer(wire)), promise: nil)
+                } else {
+                    context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: opcode, data: data)), promise: nil)
+                }
             }
         case nil:
             break
@@ -224,7 +241,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
                 write(frames, to: framedWriter)
             case .sendClose(let request):
                 if let notice = session.closeNotice(for: request) {
-                    framedWriter.write(NIOAny(IOData.byteBuffer(notice.wire)), promise: nil)
+                    framedWriter.write(NIOAny(IOData.byteBuffer(wire(of: notice))), promise: nil)
                 }
                 context.writeAndFlush(wrapOutboundOut(Self.closeFrame(request.code, reason: request.reason.rawValue)), promise: nil)
                 return
@@ -240,16 +257,31 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     private func write(_ frames: [OutboundFrame], to framedWriter: ChannelHandlerContext) {
         var bytes = 0
         var errors = 0
+        var plainWireBytes = 0
+        var wireBytes = 0
         for frame in frames {
             bytes += frame.bytes.readableBytes
             if frame.type == "error" { errors += 1 }
-            framedWriter.write(NIOAny(IOData.byteBuffer(frame.wire)), promise: nil)
+            let wire = wire(of: frame)
+            plainWireBytes += frame.wire.readableBytes
+            wireBytes += wire.readableBytes
+            framedWriter.write(NIOAny(IOData.byteBuffer(wire)), promise: nil)
         }
         framedWriter.flush()
         let metrics = dependencies.metrics
         metrics.messagesSent.increment(by: Int64(frames.count))
         metrics.bytesSent.increment(by: Int64(bytes))
         if errors > 0 { metrics.errorsSent.increment(by: Int64(errors)) }
+        if deflate != nil {
+            metrics.compressionBytesBefore.increment(by: Int64(plainWireBytes))
+            metrics.compressionBytesAfter.increment(by: Int64(wireBytes))
+        }
+    }
+
+    /// The frame as this connection gets it: compressed (made once per broadcast) when it negotiated permessage-deflate.
+    private func wire(of frame: OutboundFrame) -> ByteBuffer {
+        guard let deflate else { return frame.wire }
+        return frame.wire(for: deflate, compression: dependencies.compression)
     }
 
     private func finishSession() {
