@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Runs every check and every test, the same way CI does. Installs the few tools it
-# needs when they are missing (Debian: node-typescript, redis-server; PyPI: jsonschema, kosoku).
+# needs when they are missing (Debian: node-typescript, redis-server, chromium, zlib1g-dev;
+# PyPI: jsonschema, kosoku, websockets).
 # The Redis tests start their own redis-server on free loopback ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v tsc >/dev/null || ! command -v redis-server >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq node-typescript redis-server >/dev/null
+if ! command -v tsc >/dev/null || ! command -v redis-server >/dev/null || ! command -v chromium >/dev/null || [ ! -e /usr/include/zlib.h ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq node-typescript redis-server chromium zlib1g-dev >/dev/null
 fi
 if ! python3 -c "import jsonschema" 2>/dev/null; then
   python3 -m pip install -q jsonschema
 fi
 if ! python3 -c "import kosoku" 2>/dev/null; then
   python3 -m pip install -q kosoku==0.1.0
+fi
+if ! python3 -c "import websockets" 2>/dev/null; then
+  python3 -m pip install -q websockets
 fi
 
 step() { printf '\n== %s\n' "$*"; }
@@ -49,7 +53,10 @@ step "snippet outputs type-check (swiftc, tsc)"
 step "WebSocket conformance: Autobahn|Testsuite cases through kosoku (docs/CONFORMANCE.md)"
 scripts/conformance.sh .build/debug/hiveops-gateway
 
-step "mobile-pwa-types: the reference client (node --test, against the real binary)"
+step "permessage-deflate: Python websockets against the real binary, and decompression bombs (docs/CONFORMANCE.md)"
+python3 scripts/compression_interop.py .build/debug/hiveops-gateway
+
+step "mobile-pwa-types: the reference client (node --test, against the real binary; headless Chromium for the browser test)"
 (cd mobile-pwa-types && node --experimental-websocket --test test/)
 
 step "swift test"

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import GatewayClient
+import HiveOpsGateway
 import NIOCore
 import NIOPosix
 import NIOWebSocket
+import Prometheus
 import RedisClient
 import Synchronization
 
@@ -41,6 +43,8 @@ struct BenchCommand: AsyncParsableCommand {
     var window = 20
     @Option(help: "Publishing time in seconds (at most 600).") var duration = 20.0
     @Option(help: "Approximate size of each event's data, in bytes.") var payloadBytes = 256
+    @Option(help: "What fills each event's data: \(Publisher.PayloadShape.allCases.map(\.rawValue).joined(separator: ", ")) (agent records).")
+    var payloadShape = Publisher.PayloadShape.padding
     @Flag(help: "Only connect, settle and measure memory per idle connection; publish nothing.") var idleOnly = false
     @Option(help: "pid of the gateway, to sample its memory and CPU.") var gatewayPid: Int32?
     @Option(
@@ -51,6 +55,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Extra arguments for --spawn-gateway, space-separated, given as --gateway-args=\"--idle-timeout 900\".")
     var gatewayArgs = ""
     @Flag(help: "Print one JSON record instead of a table.") var json = false
+    @Flag(help: "Offer permessage-deflate as browsers do, and inflate every compressed frame.") var compression = false
+
+    /// The load connections' shared zlib streams (a stream per connection would cost 10,000 × 40 KiB).
+    static let inflater = MessageCompression(thresholdBytes: 0, metrics: GatewayMetrics(registry: PrometheusCollectorRegistry()), slots: 8)
 
     func validate() throws {
         guard host.hasPrefix("127.") || host == "localhost" else { throw ValidationError("only loopback gateways (127.0.0.0/8) may be targeted") }
@@ -85,6 +93,7 @@ struct BenchCommand: AsyncParsableCommand {
             topic: topic,
             updateType: updateType,
             payloadBytes: payloadBytes,
+            payloadShape: payloadShape,
             gatewayBaseURL: "http://\(host):\(port)",
             redis: redis
         )
@@ -108,6 +117,7 @@ struct BenchCommand: AsyncParsableCommand {
             gatewayBaseline: baseline,
             gatewayAfterConnect: afterConnect
         )
+        report.compression = compression
         if let baseline, let afterConnect, !tallies.isEmpty {
             report.gatewayBytesPerConnection = (afterConnect.residentBytes - baseline.residentBytes) / tallies.count
         }
@@ -149,6 +159,7 @@ struct BenchCommand: AsyncParsableCommand {
         var failures = 0
         var next = 0
         let stalled = stalledCount
+        let compression = compression
         try await withThrowingTaskGroup(of: ConnectionTally?.self) { tasks in
             func launch(_ index: Int) {
                 let source = "127.0.0.\(2 + index % sourceAddresses)"
@@ -161,7 +172,8 @@ struct BenchCommand: AsyncParsableCommand {
                         group: group,
                         stall: index < stalled,
                         eventType: eventType,
-                        latencies: latencies
+                        latencies: latencies,
+                        compression: compression
                     )
                 }
             }
@@ -189,9 +201,12 @@ struct BenchCommand: AsyncParsableCommand {
         group: any EventLoopGroup,
         stall: Bool,
         eventType: String,
-        latencies: LatencyRecorder
+        latencies: LatencyRecorder,
+        compression: Bool
     ) async throws -> ConnectionTally {
         let tally = ConnectionTally(stalled: stall)
+        let offer = compression ? [("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")] : []
+        let inflater = compression ? Self.inflater : nil
         typealias Handshake = HandshakeHandler<Bool>
         // One loop for the channel and its promise: two calls to `next()` would put every
         // connection on the same loop of a two-loop group.
@@ -203,9 +218,9 @@ struct BenchCommand: AsyncParsableCommand {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        Handshake(host: host, port: port, path: path, headers: [], maxFrameSize: 1 << 24, promise: promise) { channel in
+                        Handshake(host: host, port: port, path: path, headers: offer, maxFrameSize: 1 << 24, promise: promise) { channel in
                             try channel.pipeline.syncOperations.addHandler(
-                                BenchFrameHandler(tally: tally, latencies: latencies, eventType: eventType)
+                                BenchFrameHandler(tally: tally, latencies: latencies, eventType: eventType, inflater: inflater)
                             )
                             if stall { _ = channel.setOption(.autoRead, value: false) }
                             return true
@@ -295,3 +310,5 @@ struct BenchCommand: AsyncParsableCommand {
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
+
+extension Publisher.PayloadShape: ExpressibleByArgument {}

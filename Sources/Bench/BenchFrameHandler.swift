@@ -1,4 +1,5 @@
 import GatewayClient
+import HiveOpsGateway
 import NIOCore
 import NIOWebSocket
 import Synchronization
@@ -30,19 +31,29 @@ final class BenchFrameHandler: ChannelInboundHandler {
     private let tally: ConnectionTally
     private let latencies: LatencyRecorder
     private let eventMarker: [UInt8]
+    /// With `--compression`: inflates frames with RSV1 set, as a browser would.
+    private let inflater: MessageCompression?
 
-    init(tally: ConnectionTally, latencies: LatencyRecorder, eventType: String) {
+    init(tally: ConnectionTally, latencies: LatencyRecorder, eventType: String, inflater: MessageCompression? = nil) {
         self.tally = tally
         self.latencies = latencies
         self.eventMarker = Array("\"\(eventType)\"".utf8)
+        self.inflater = inflater
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text:
+            // Received now: the gateway's latency, without this client's own inflating.
             let now = MonotonicClock.nanoseconds()
-            let parsed = frame.data.withUnsafeReadableBytes { bytes -> (Int, Int)? in
+            var text = frame.data
+            if frame.rsv1 {
+                // A frame that does not inflate is not counted as received: it shows as loss.
+                guard let inflater, case .inflated(let inflated) = inflater.inflate(frame.data, maxBytes: 1 << 24) else { return }
+                text = inflated
+            }
+            let parsed = text.withUnsafeReadableBytes { bytes -> (Int, Int)? in
                 guard Self.find(eventMarker, in: bytes) != nil,
                     let sequence = Self.number(after: Self.sequenceKey, in: bytes),
                     let sentAt = Self.number(after: Self.timeKey, in: bytes)

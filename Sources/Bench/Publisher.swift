@@ -18,17 +18,40 @@ struct Publisher {
     let topic: String
     let updateType: String
     let payloadBytes: Int
+    /// What fills the data past `seq` and `t`: a run of one letter, or a fleet of agent records as
+    /// HiveOps publishes them (what compression sees matters for permessage-deflate).
+    var payloadShape = PayloadShape.padding
     let gatewayBaseURL: String
     let redis: RedisConnection?
 
     /// The frame type clients will receive.
     var eventType: String { route == .redisSystemEvents ? "system_event" : updateType }
 
-    /// The event's `data`, padded so the whole data object is about `payloadBytes`.
+    enum PayloadShape: String, CaseIterable, Sendable {
+        case padding
+        case fleet
+    }
+
+    /// The event's `data`, filled so the whole data object is about `payloadBytes`.
     func data(sequence: Int) -> String {
-        let head = #"{"seq":\#(sequence),"t":\#(MonotonicClock.nanoseconds()),"pad":""#
-        let padding = max(0, payloadBytes - head.utf8.count - 2)
-        return head + String(repeating: "x", count: padding) + #""}"#
+        switch payloadShape {
+        case .padding:
+            let head = #"{"seq":\#(sequence),"t":\#(MonotonicClock.nanoseconds()),"pad":""#
+            let padding = max(0, payloadBytes - head.utf8.count - 2)
+            return head + String(repeating: "x", count: padding) + #""}"#
+        case .fleet:
+            var text = #"{"seq":\#(sequence),"t":\#(MonotonicClock.nanoseconds()),"agents":["#
+            var index = 0
+            while text.utf8.count < payloadBytes - 2 {
+                if index > 0 { text += "," }
+                let agent = (sequence &* 31 &+ index) % 997
+                text +=
+                    #"{"id":"agent-\#(agent)","status":"\#(agent % 7 == 0 ? "idle" : "active")","current_task":{"id":"task-\#(1_000 + agent)","#
+                    + #""title":"Index the repository and summarise changes","progress":\#(agent * 13 % 100)},"load":0.\#(agent % 10)}"#
+                index += 1
+            }
+            return text + "]}"
+        }
     }
 
     /// Publishes events `first...last` as one batch (pipelined through Redis).

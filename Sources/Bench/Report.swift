@@ -8,6 +8,8 @@ struct Report: Codable, Sendable {
     var stalled: Int
     var publisher: String
     var payloadBytes: Int
+    /// Whether the load connections offered permessage-deflate (`--compression`).
+    var compression = false
     var gatewayBaseline: ProcessSample?
     var gatewayAfterConnect: ProcessSample?
     var gatewayBytesPerConnection: Int?
@@ -53,7 +55,11 @@ struct Report: Codable, Sendable {
     func table() -> String {
         func mib(_ bytes: Int?) -> String { bytes.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "n/a" }
         var rows: [(String, String)] = [
-            ("connections", "\(connections) (\(connectFailures) failed, \(String(format: "%.0f", connectRate))/s, \(stalled) stalled)"),
+            (
+                "connections",
+                "\(connections) (\(connectFailures) failed, \(String(format: "%.0f", connectRate))/s, \(stalled) stalled)"
+                    + (compression ? ", permessage-deflate offered" : "")
+            ),
             (
                 "gateway memory",
                 "\(mib(gatewayBaseline?.residentBytes)) idle → \(mib(gatewayAfterConnect?.residentBytes)) connected → \(mib(gatewayAfterRun?.residentBytes)) after the run"

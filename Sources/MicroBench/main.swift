@@ -3,6 +3,7 @@ import GeneratedMessages
 import HiveOpsGateway
 import Logging
 import NIOCore
+import NIOWebSocket
 import Prometheus
 import RedisClient
 
@@ -184,3 +185,96 @@ results.append(
 print("| case | operations/s | ns/operation | MB/s |")
 print("|---|---|---|---|")
 for result in results { print(result.line) }
+
+// permessage-deflate on the frame shapes HiveOps sends: bytes on the wire per delivered frame,
+// compressed against plain, and what one deflate (once per broadcast) and one inflate cost.
+func agent(_ index: Int) -> JSONValue {
+    [
+        "id": .string("agent-\(index)"), "name": .string("worker-\(index)"), "status": .string(index % 7 == 0 ? "idle" : "active"),
+        "current_task": [
+            "id": .string("task-\(1_000 + index)"), "title": "Index the repository and summarise changes",
+            "progress": .number(Double(index * 13 % 100)),
+        ],
+        "capabilities": ["python", "swift", "review"], "load": .number(Double(index % 10) / 10),
+        "last_heartbeat": .string("2026-12-02T14:0\(index % 10):00.000Z"),
+    ]
+}
+let components: JSONValue = .object(
+    Dictionary(uniqueKeysWithValues: ["redis", "postgres", "orchestrator", "scheduler"].map { ($0, ["status": "healthy", "latency_ms": 3.1]) })
+)
+let shapes: [(String, BroadcastEvent)] = [
+    (
+        "agent_update, 10 agents",
+        try BroadcastEvent(type: "agent_update", subscription: "agents", data: ["agents": .array((0..<10).map(agent))], correlationId: nil)
+    ),
+    (
+        "agent_update, 60 agents",
+        try BroadcastEvent(type: "agent_update", subscription: "agents", data: ["agents": .array((0..<60).map(agent))], correlationId: nil)
+    ),
+    (
+        "agent_update, 200 agents",
+        try BroadcastEvent(type: "agent_update", subscription: "agents", data: ["agents": .array((0..<200).map(agent))], correlationId: nil)
+    ),
+    (
+        "system_event",
+        try BroadcastEvent(
+            type: "system_event",
+            subscription: "system",
+            data: ["cpu_percent": 41.5, "memory_percent": 63.2, "active_agents": 57, "queued_tasks": 12, "components": components],
+            correlationId: nil
+        )
+    ),
+    (
+        "critical_alert",
+        try BroadcastEvent(
+            type: "critical_alert",
+            subscription: "alerts",
+            data: [
+                "alerts": [
+                    [
+                        "id": "disk-full", "severity": "critical", "message": "Disk usage above 95% on worker-12", "source": "monitor",
+                        "timestamp": "2026-12-02T14:00:00.000Z",
+                    ]
+                ]
+            ],
+            correlationId: nil
+        )
+    ),
+    (
+        "small: system_update of 64 bytes of data",
+        try BroadcastEvent(
+            type: "system_update",
+            subscription: "system",
+            data: ["pad": .string(String(repeating: "x", count: 50))],
+            correlationId: nil
+        )
+    ),
+]
+let compression = MessageCompression(thresholdBytes: 0, metrics: GatewayMetrics(registry: PrometheusCollectorRegistry()))
+print("")
+print("| frame | plain frame bytes | deflated frame bytes | ratio | deflate ns | inflate ns |")
+print("|---|---|---|---|---|---|")
+for (name, event) in shapes {
+    let frame = OutboundFrame(
+        bytes: try FrameEncoder().encode(event.message(correlationId: FrameEncoder.newCorrelationId(), timestamp: FrameEncoder.timestamp())),
+        type: event.type,
+        correlationId: ""
+    )
+    guard let deflated = compression.deflatedFrame(frame.bytes, opcode: .text, windowBits: 15) else { continue }
+    let deflate = measure("deflate") {
+        _ = compression.deflatedFrame(frame.bytes, opcode: .text, windowBits: 15)
+        return 1
+    }
+    let lengthCode = deflated.getInteger(at: deflated.readerIndex + 1, as: UInt8.self)! & 0x7F
+    let headerLength = lengthCode < 126 ? 2 : lengthCode == 126 ? 4 : 10
+    let compressed = deflated.getSlice(at: headerLength, length: deflated.readableBytes - headerLength)!
+    let inflate = measure("inflate") {
+        _ = compression.inflate(compressed, maxBytes: 1 << 20)
+        return 1
+    }
+    let ratio = Double(deflated.readableBytes) / Double(frame.wire.readableBytes)
+    let nanos = { (result: Result) in String(format: "%.0f", result.seconds / Double(result.operations) * 1e9) }
+    print(
+        "| \(name) | \(frame.wire.readableBytes) | \(deflated.readableBytes) | \(String(format: "%.2f", ratio)) | \(nanos(deflate)) | \(nanos(inflate)) |"
+    )
+}

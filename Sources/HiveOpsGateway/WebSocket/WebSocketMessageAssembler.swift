@@ -29,7 +29,7 @@ package struct WebSocketMessageAssembler {
         case pong
         /// The peer closed: answer with a close frame of this code, then close the socket.
         case peerClosed(answer: WebSocketErrorCode)
-        /// A protocol violation: close with this code (1002, 1007, 1009).
+        /// A protocol violation: close with this code (1002, 1007, 1009; 1011 when zlib fails us).
         case fail(WebSocketErrorCode)
         /// A fragment was kept; nothing to do yet.
         case none
@@ -85,6 +85,7 @@ package struct WebSocketMessageAssembler {
             case .inflated(let inflated): data = inflated
             case .tooLarge: return .fail(.messageTooLarge)
             case .corrupt: return .fail(.dataInconsistentWithMessage)
+            case .unavailable: return .fail(.unexpectedServerError)
             }
         }
         guard opcode == .text else { return .binary(data) }

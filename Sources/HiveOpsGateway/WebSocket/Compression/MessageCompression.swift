@@ -18,6 +18,8 @@ package final class MessageCompression: Sendable {
         case tooLarge
         /// Not a valid DEFLATE stream: close 1007.
         case corrupt
+        /// zlib could not set up a stream (out of memory): close 1011.
+        case unavailable
     }
 
     /// Messages below this many bytes go uncompressed (RSV1 clear): deflate would add more than it saves.
@@ -71,8 +73,8 @@ package final class MessageCompression: Sendable {
     /// One compressed message's payload (all its fragments together), inflated with a fresh window.
     package func inflate(_ compressed: ByteBuffer, maxBytes: Int) -> InflateOutcome {
         withSlot { codecs in
+            guard let decompressor = try? codecs.decompressor() else { return .unavailable }
             do {
-                let decompressor = try codecs.decompressor()
                 defer { try? decompressor.reset() }
                 var input = compressed
                 input.writeBytes(Self.syncFlushTail)
