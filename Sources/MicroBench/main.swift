@@ -241,25 +241,40 @@ let shapes: [(String, BroadcastEvent)] = [
         )
     ),
     (
-        "small: system_update of 64 bytes of data",
+        "task_update, one task",
         try BroadcastEvent(
-            type: "system_update",
-            subscription: "system",
-            data: ["pad": .string(String(repeating: "x", count: 50))],
+            type: "task_update",
+            subscription: "tasks",
+            data: ["task_id": "task-1042", "status": "in_progress", "progress": 40],
             correlationId: nil
         )
     ),
+]
+let frameEncoder = FrameEncoder()
+var framesToCompress: [(String, OutboundFrame)] = try shapes.map { name, event in
+    (
+        name,
+        OutboundFrame(
+            bytes: try frameEncoder.encode(event.message(correlationId: FrameEncoder.newCorrelationId(), timestamp: FrameEncoder.timestamp())),
+            type: event.type,
+            correlationId: ""
+        )
+    )
+}
+// The replies a client gets, the smallest frames there are.
+framesToCompress += [
+    ("reply: pong", try frameEncoder.frame(for: .pong, correlationId: nil)),
+    (
+        "reply: error, rate limited",
+        try frameEncoder.frame(for: .error(message: "Rate limit exceeded", code: .rateLimited, retryAfterMilliseconds: 5_000), correlationId: nil)
+    ),
+    ("reply: subscription_updated", try frameEncoder.frame(for: .subscriptionUpdated([.agents, .alerts, .system]), correlationId: nil)),
 ]
 let compression = MessageCompression(thresholdBytes: 0, metrics: GatewayMetrics(registry: PrometheusCollectorRegistry()))
 print("")
 print("| frame | plain frame bytes | deflated frame bytes | ratio | deflate ns | inflate ns |")
 print("|---|---|---|---|---|---|")
-for (name, event) in shapes {
-    let frame = OutboundFrame(
-        bytes: try FrameEncoder().encode(event.message(correlationId: FrameEncoder.newCorrelationId(), timestamp: FrameEncoder.timestamp())),
-        type: event.type,
-        correlationId: ""
-    )
+for (name, frame) in framesToCompress {
     guard let deflated = compression.deflatedFrame(frame.bytes, opcode: .text, windowBits: 15) else { continue }
     let deflate = measure("deflate") {
         _ = compression.deflatedFrame(frame.bytes, opcode: .text, windowBits: 15)
