@@ -60,6 +60,12 @@ import Testing
         #expect(!pong.rsv1)  // a pong is below the threshold
         let text = String(decoding: pong.payload, as: UTF8.self)
         #expect(text.contains(#""type":"pong""#))
+        // Control frames are never compressed (RFC 7692 §6.1).
+        try connection.channel.writeInbound(EmbeddedConnection.clientFrame(.ping, bytes: Array(repeating: 7, count: 100)))
+        try connection.close(1000)
+        let closing = try connection.written()
+        #expect(closing.map(\.opcode) == [0xA, 0x8])
+        #expect(closing.allSatisfy { !$0.rsv1 })
         connection.finish()
     }
 }
