@@ -22,7 +22,7 @@ package final class MessageCompression: Sendable {
         case unavailable
     }
 
-    /// Messages below this many bytes go uncompressed (RSV1 clear): deflate would add more than it saves.
+    /// Messages below this many bytes go uncompressed (RSV1 clear): their few bytes saved are not worth a deflate.
     package let thresholdBytes: Int
     private let slots: [Slot]
     private let nextSlot = Atomic<Int>(0)
@@ -46,8 +46,7 @@ package final class MessageCompression: Sendable {
     /// does not shrink (a few bytes at worst): the rule stays one number an operator can predict.
     package func deflatedFrame(_ payload: ByteBuffer, opcode: WebSocketOpcode, windowBits: Int) -> ByteBuffer? {
         guard payload.readableBytes >= thresholdBytes else { return nil }
-        metrics.deflateOperations.increment()
-        return withSlot { codecs in
+        let frame = withSlot { codecs -> ByteBuffer? in
             do {
                 let compressor = try codecs.compressor(windowBits: windowBits)
                 defer { try? compressor.reset() }
@@ -68,6 +67,8 @@ package final class MessageCompression: Sendable {
                 return nil
             }
         }
+        if frame != nil { metrics.deflateOperations.increment() }
+        return frame
     }
 
     /// One compressed message's payload (all its fragments together), inflated with a fresh window.
