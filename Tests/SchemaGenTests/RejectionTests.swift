@@ -83,6 +83,26 @@ import Testing
             schema: #"{"$defs": {"A": {"type": "object", "propertyz": {}}}}"#,
             error: .unsupported(pointer: "#/$defs/A/propertyz", message: "unknown keyword 'propertyz'")
         ),
+        Case(
+            name: "definitions below the root",
+            schema: #"{"definitions": {"A": {"type": "object", "definitions": {"B": {}}}}}"#,
+            error: .unsupported(pointer: "#/definitions/A/definitions", message: "'definitions' is only supported at the root")
+        ),
+        Case(
+            name: "unresolvable draft-07 $ref",
+            schema: ##"{"definitions": {"A": {"type": "object", "properties": {"b": {"$ref": "#/definitions/Missing"}}}}}"##,
+            error: .unresolvableReference(pointer: "#/definitions/A/properties/b", reference: "#/definitions/Missing")
+        ),
+        Case(
+            name: "one name in $defs and definitions",
+            schema: #"{"$defs": {"A": {"type": "object"}}, "definitions": {"A": {"type": "object"}}}"#,
+            error: .duplicateTypeName(name: "A", pointers: ["#/$defs/A", "#/definitions/A"])
+        ),
+        Case(
+            name: "a vendor-looking keyword without its x- prefix",
+            schema: #"{"$defs": {"A": {"type": "object", "vendor-order": 1}}}"#,
+            error: .unsupported(pointer: "#/$defs/A/vendor-order", message: "unknown keyword 'vendor-order'")
+        ),
     ]
 
     @Test(arguments: cases)

@@ -2,7 +2,7 @@
 /// recursion: the schema tree in, a ``TypeModel`` out.
 public struct TypeModelBuilder {
     private let root: SchemaNode
-    /// `#/$defs/Name` → the node and its type name.
+    /// `#/$defs/Name` (or `#/definitions/Name`) → the node and its type name.
     private var definitions: [String: (node: SchemaNode, name: String)] = [:]
     private var declarations: [TypeDeclaration] = []
     /// Type name → the pointer that declared it, to catch duplicates.
@@ -16,14 +16,13 @@ public struct TypeModelBuilder {
         var builder = TypeModelBuilder(root: root)
         for (key, node) in root.definitions {
             let name = Naming.typeName(node.title ?? key)
-            let pointer = "#/$defs/" + SchemaParser.escape(key)
             if let other = builder.definitions.values.first(where: { $0.name == name }) {
-                throw .duplicateTypeName(name: name, pointers: [other.node.pointer, pointer])
+                throw .duplicateTypeName(name: name, pointers: [other.node.pointer, node.pointer])
             }
-            builder.definitions[pointer] = (node, name)
+            builder.definitions[node.pointer] = (node, name)
         }
-        for (key, node) in root.definitions {
-            try builder.declareDefinition(node, name: builder.definitions["#/$defs/" + SchemaParser.escape(key)]!.name)
+        for (_, node) in root.definitions {
+            try builder.declareDefinition(node, name: builder.definitions[node.pointer]!.name)
         }
         builder.markRecursion()
         return TypeModel(version: root.version, declarations: builder.declarations)
@@ -306,10 +305,13 @@ public struct TypeModelBuilder {
 
     private func definition(_ reference: String, pointer: String) throws(SchemaGenError) -> (node: SchemaNode, name: String) {
         guard let definition = definitions[reference] else {
-            if reference.hasPrefix("#/$defs/"), !reference.dropFirst(8).contains("/") {
-                throw .unresolvableReference(pointer: pointer, reference: reference)
+            for keyword in SchemaParser.definitionKeywords {
+                let prefix = "#/\(keyword)/"
+                if reference.hasPrefix(prefix), !reference.dropFirst(prefix.count).contains("/") {
+                    throw .unresolvableReference(pointer: pointer, reference: reference)
+                }
             }
-            throw .unsupported(pointer: pointer + "/$ref", message: "\"\(reference)\" must point at a member of $defs")
+            throw .unsupported(pointer: pointer + "/$ref", message: "\"\(reference)\" must point at a member of $defs or definitions")
         }
         return definition
     }

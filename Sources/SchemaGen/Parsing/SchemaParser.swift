@@ -9,12 +9,19 @@ public enum SchemaParser {
         "oneOf", "anyOf", "allOf", "format", "pattern", "title", "description", "deprecated", "default",
     ]
 
-    /// Keywords that only validate or annotate; they change no generated type.
+    /// Keywords that only validate or annotate; they change no generated type. Besides these, any
+    /// `x-` vendor extension is ignored.
     static let validationKeywords: Set<String> = [
         "$schema", "$id", "$comment", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
         "exclusiveMaximum", "multipleOf", "minItems", "maxItems", "uniqueItems", "minProperties",
         "maxProperties", "examples", "readOnly", "writeOnly", "contentMediaType", "contentEncoding",
+        // Editor annotations common in real schemas (SchemaStore's, for VS Code).
+        "markdownDescription", "markdownEnumDescriptions", "enumDescriptions", "deprecationMessage", "errorMessage",
+        "defaultSnippets",
     ]
+
+    /// Where named schemas live: 2020-12's `$defs`, and draft-07's `definitions`, read alike.
+    static let definitionKeywords = ["$defs", "definitions"]
 
     /// Keywords that change what a value may be in ways no generated type can express.
     static let rejectedKeywords: [String: String] = [
@@ -33,7 +40,6 @@ public enum SchemaParser {
         "dependentSchemas": "'dependentSchemas' is not supported",
         "dependentRequired": "'dependentRequired' is not supported",
         "contains": "'contains' is not supported",
-        "definitions": "'definitions' is draft-07; use '$defs'",
     ]
 
     /// Parses schema text into its root node.
@@ -62,13 +68,13 @@ public enum SchemaParser {
             if let reason = rejectedKeywords[key] {
                 throw .unsupported(pointer: pointer + "/" + escape(key), message: reason)
             }
-            if key == "$defs" || key == "version" {
+            if definitionKeywords.contains(key) || key == "version" {
                 guard isRoot else {
                     throw .unsupported(pointer: pointer + "/" + escape(key), message: "'\(key)' is only supported at the root")
                 }
                 continue
             }
-            guard shapingKeywords.contains(key) || validationKeywords.contains(key) else {
+            guard shapingKeywords.contains(key) || validationKeywords.contains(key) || key.hasPrefix("x-") else {
                 throw .unsupported(pointer: pointer + "/" + escape(key), message: "unknown keyword '\(key)'")
             }
         }
@@ -98,7 +104,7 @@ public enum SchemaParser {
             allOf: try schemaArray(document["allOf"], pointer: pointer, keyword: "allOf"),
             deprecated: try bool(document["deprecated"], pointer: pointer, keyword: "deprecated") ?? false,
             defaultValue: document["default"],
-            definitions: isRoot ? try definitions(document["$defs"], pointer: pointer) : [],
+            definitions: isRoot ? try definitions(document, pointer: pointer) : [],
             version: isRoot ? try string(document["version"], pointer: pointer, keyword: "version") : nil
         )
     }
@@ -164,11 +170,16 @@ public enum SchemaParser {
         try namedSchemas(value, keyword: "properties", pointer: pointer)
     }
 
+    /// The members of `$defs`, then of `definitions`, each with its own pointer.
     private static func definitions(
-        _ value: JSONDocument?,
+        _ document: JSONDocument,
         pointer: String
     ) throws(SchemaGenError) -> [(name: String, schema: SchemaNode)] {
-        try namedSchemas(value, keyword: "$defs", pointer: pointer)
+        var all: [(name: String, schema: SchemaNode)] = []
+        for keyword in definitionKeywords {
+            all += try namedSchemas(document[keyword], keyword: keyword, pointer: pointer)
+        }
+        return all
     }
 
     /// The members of a keyword whose value maps names to schemas, in order.
