@@ -15,9 +15,11 @@ reports=$(mktemp -d)
 gateways=()
 trap 'kill "${gateways[@]}" 2>/dev/null || true; rm -rf "$reports"' EXIT
 
-# Starts an echo gateway with extra flags; prints its port once /health answers.
+# Starts an echo gateway with extra flags and sets the variable named by $1 to its port once
+# /health answers. Not in a command substitution: the pid must reach this shell's trap.
 start_gateway() {
-  local port
+  local into=$1 port
+  shift
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "$binary" --port "$port" --echo-endpoint --log-level warning "$@" >/dev/null 2>&1 &
   gateways+=($!)
@@ -30,11 +32,11 @@ for _ in range(300):
     except OSError:
         time.sleep(0.1)
 PY
-  echo "$port"
+  printf -v "$into" '%s' "$port"
 }
 
-plain=$(start_gateway)
-compressing=$(start_gateway --compression-threshold 0)
+start_gateway plain
+start_gateway compressing --compression-threshold 0
 # The two runs at once: the deflate sections take most of the time.
 timeout 1200 kosoku "127.0.0.1:$plain" -x '9.*' -x '12.*' -x '13.*' -p 2 -o "$reports/plain" >/dev/null &
 first=$!
