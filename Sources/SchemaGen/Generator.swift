@@ -16,8 +16,8 @@ public struct Generator: Sendable {
         self.regenerateCommand = regenerateCommand
     }
 
-    public static let defaultRegenerateCommand =
-        "swift run schemagen generate --schema schemas/ws_messages.schema.json --ts-out mobile-pwa-types/ws-messages.d.ts"
+    /// For library callers that name no command; the CLI names the paths it was given.
+    public static let defaultRegenerateCommand = "schemagen generate --schema <schema> --ts-out <output>"
 
     public func generate(schemaText: String) throws(SchemaGenError) -> Output {
         let root = try SchemaParser.parse(text: schemaText)

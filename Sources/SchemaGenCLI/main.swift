@@ -8,7 +8,8 @@ let usage = """
 
     USAGE:
       schemagen generate --schema <path> [--swift-out <path>] [--ts-out <path>] [--source-name <name>]
-      schemagen check --schema <path> --ts <path> [--source-name <name>]
+                         [--regenerate-command <text>]
+      schemagen check --schema <path> --ts <path> [--source-name <name>] [--regenerate-command <text>]
 
     SUBCOMMANDS:
       generate   Writes the Swift and/or TypeScript output. A file is rewritten
@@ -24,6 +25,10 @@ let usage = """
       --ts <path>            The committed TypeScript declarations to compare (check).
       --source-name <name>   The schema's name in the banners; defaults to the last
                              two components of --schema (e.g. schemas/x.schema.json).
+      --regenerate-command <text>
+                             The command the TypeScript banner and check's drift message
+                             tell a developer to run; defaults to this generate command with
+                             the --schema and --ts-out (or --ts) paths as given.
       -h, --help             Show this help.
 
     EXIT STATUS:
@@ -45,7 +50,7 @@ let subcommand = arguments.removeFirst()
 var options: [String: String] = [:]
 while !arguments.isEmpty {
     let flag = arguments.removeFirst()
-    let known = ["--schema", "--swift-out", "--ts-out", "--ts", "--source-name"]
+    let known = ["--schema", "--swift-out", "--ts-out", "--ts", "--source-name", "--regenerate-command"]
     guard known.contains(flag) else { fail("unknown option '\(flag)'\n\n" + usage) }
     guard !arguments.isEmpty else { fail("option '\(flag)' needs a value") }
     options[flag] = arguments.removeFirst()
@@ -62,7 +67,11 @@ do {
     fail("cannot read schema '\(schemaPath)': \(error.localizedDescription)")
 }
 
-let generator = Generator(sourceName: sourceName)
+// The banner names the schema and the output this run actually used, not any project's layout.
+let regenerateCommand =
+    options["--regenerate-command"]
+    ?? "swift run schemagen generate --schema \(schemaPath) --ts-out \(options["--ts-out"] ?? options["--ts"] ?? "<path>")"
+let generator = Generator(sourceName: sourceName, regenerateCommand: regenerateCommand)
 let output: Generator.Output
 do {
     output = try generator.generate(schemaText: schemaText)
@@ -94,8 +103,7 @@ case "check":
         print("schemagen: \(tsPath) matches \(schemaPath)")
     } else {
         print(diff, terminator: "")
-        let command = "swift run schemagen generate --schema \(schemaPath) --ts-out \(tsPath)"
-        fail("\(tsPath) has drifted from \(schemaPath). Fix it with:\n  \(command)", status: 1)
+        fail("\(tsPath) has drifted from \(schemaPath). Fix it with:\n  \(regenerateCommand)", status: 1)
     }
 default:
     fail("unknown subcommand '\(subcommand)'\n\n" + usage)

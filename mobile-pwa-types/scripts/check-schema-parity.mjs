@@ -19,7 +19,7 @@ const [command, prefix] = existsSync(built) ? [built, []] : ["swift", ["run", "-
 const work = mkdtempSync(path.join(tmpdir(), "schema-parity-"));
 try {
   const generated = path.join(work, "ws-messages.d.ts");
-  execFileSync(command, [...prefix, "generate", "--schema", schema, "--ts-out", generated, "--source-name", "schemas/ws_messages.schema.json"], {
+  execFileSync(command, [...prefix, "generate", "--schema", schema, "--ts-out", generated, "--source-name", "schemas/ws_messages.schema.json", "--regenerate-command", fix], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   if (readFileSync(generated, "utf8") === readFileSync(committed, "utf8")) {

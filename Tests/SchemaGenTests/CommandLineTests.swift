@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+/// The `schemagen` binary as a user outside this repository runs it: the banner it writes and the
+/// fix it prints name the files of that run, never this project's layout.
+@Suite struct CommandLineTests {
+    static var binaryURL: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "schemagen")
+    }
+
+    /// Runs `schemagen` and returns its exit status and standard error.
+    static func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = binaryURL
+        process.arguments = arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let data = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func theBannerAndTheDriftFixNameThePathsOfThisRun() throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "schemagen-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let schema = directory.appending(path: "shapes.json")
+        let output = directory.appending(path: "out/shapes.d.ts")
+        try FileManager.default.createDirectory(at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try #"{"$defs": {"Point": {"type": "object", "properties": {"x": {"type": "number"}}}}}"#.write(to: schema, atomically: true, encoding: .utf8)
+
+        #expect(try Self.run(["generate", "--schema", schema.path, "--ts-out", output.path]).status == 0)
+        let banner = try String(contentsOf: output, encoding: .utf8)
+        #expect(banner.contains("swift run schemagen generate --schema \(schema.path) --ts-out \(output.path)"))
+        #expect(!banner.contains("ws_messages") && !banner.contains("mobile-pwa-types"))
+
+        try "// stale\n".write(to: output, atomically: true, encoding: .utf8)
+        let check = try Self.run(["check", "--schema", schema.path, "--ts", output.path, "--regenerate-command", "make types"])
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("Fix it with:\n  make types"))
+    }
+}
