@@ -94,29 +94,30 @@ public struct TypeScriptRenderer {
         return typeScriptType(property.type)
     }
 
-    /// A template literal type for the simple tag patterns a union can use:
-    /// `^[a-z_]+_update$` → `` `${string}_update` ``, `^x_[a-z]+$` → `` `x_${string}` ``.
+    /// A template literal type for the simple tag patterns a union can use, so that TypeScript can
+    /// narrow on them: `^[a-z_]+_update$` → `` `${string}_update` ``, `^x_[a-z]+$` → `` `x_${string}` ``.
+    /// A JSON Schema pattern matches anywhere in the string, so an end without its anchor is open
+    /// too: `_update$` → `` `${string}_update` ``, `^x_` → `` `x_${string}` ``. nil for anything
+    /// else (the property is then a plain `string`).
     static func templateLiteral(for pattern: String) -> String? {
-        guard pattern.hasPrefix("^"), pattern.hasSuffix("$") else { return nil }
-        let body = pattern.dropFirst().dropLast()
-        let literalCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-:.")
-        func isClassRun(_ text: Substring) -> Bool {
-            text.hasPrefix("[") && text.hasSuffix("]+") && !text.dropFirst().dropLast(2).contains("]")
+        var body = Substring(pattern)
+        // Open at an end without its anchor, or with a character-class run there.
+        var openStart = !body.hasPrefix("^")
+        var openEnd = !body.hasSuffix("$") || body.hasSuffix("\\$")
+        if !openStart { body = body.dropFirst() }
+        if !openEnd { body = body.dropLast() }
+        if body.hasPrefix("["), let close = body.firstIndex(of: "]"), body[body.index(after: close)...].hasPrefix("+") {
+            openStart = true
+            body = body[body.index(close, offsetBy: 2)...]
         }
-        if let close = body.firstIndex(of: "]"), body.hasPrefix("["), body[body.index(after: close)...].hasPrefix("+") {
-            let afterPlus = body.index(close, offsetBy: 2)
-            let suffix = body[afterPlus...]
-            if isClassRun(body[..<afterPlus]), !suffix.isEmpty, suffix.allSatisfy(literalCharacters.contains) {
-                return "`${string}\(suffix)`"
-            }
+        if body.hasSuffix("]+"), let open = body.lastIndex(of: "["), !body[open...].dropFirst().dropLast(2).contains("]") {
+            openEnd = true
+            body = body[..<open]
         }
-        if let open = body.firstIndex(of: "["), body.hasSuffix("]+") {
-            let prefix = body[..<open]
-            if isClassRun(body[open...]), !prefix.isEmpty, prefix.allSatisfy(literalCharacters.contains) {
-                return "`\(prefix)${string}`"
-            }
-        }
-        return nil
+        // Only characters that stand for themselves in a pattern (not `.`, which matches any).
+        let literalCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-:/@")
+        guard !body.isEmpty, body.allSatisfy(literalCharacters.contains), openStart || openEnd else { return nil }
+        return "`" + (openStart ? "${string}" : "") + body + (openEnd ? "${string}" : "") + "`"
     }
 
     func typeScriptType(_ type: TypeReference) -> String {
