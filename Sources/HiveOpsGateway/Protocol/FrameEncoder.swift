@@ -82,25 +82,3 @@ package struct FrameEncoder: Sendable {
         )
     }
 }
-
-extension ServerMessage {
-    /// The frame's `correlation_id`, for logs.
-    package var correlationId: String? {
-        switch self {
-        case .connectionEstablished(let value): value.correlationId
-        case .dashboardInitialized(let value): value.correlationId
-        case .subscriptionUpdated(let value): value.correlationId
-        case .pong(let value): value.correlationId
-        case .error(let value): value.correlationId
-        case .dataResponse(let value): value.correlationId
-        case .dataError(let value): value.correlationId
-        case .disconnectNotice(let value): value.correlationId
-        case .criticalAlert(let value): value.correlationId
-        case .systemEvent(let value): value.correlationId
-        case .agentEvent(let value): value.correlationId
-        case .projectIndexEvent(let value): value.correlationId
-        case .update(let value): value.correlationId
-        case .unknown(let object): object["correlation_id"]?.stringValue
-        }
-    }
-}

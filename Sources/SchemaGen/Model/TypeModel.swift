@@ -87,10 +87,22 @@ public struct TaggedUnionDeclaration: Equatable, Sendable {
         public var tag: Tag
     }
 
+    /// A property that every member has with the same type (the tag aside): the union offers it
+    /// too, optional, since a frame of an unknown tag may lack it.
+    public struct SharedProperty: Equatable, Sendable {
+        public var jsonName: String
+        /// The members' type, without its optionality.
+        public var type: TypeReference
+        /// Whether the type is a string (or a name for one): then an unknown frame's value is read too.
+        public var isString: Bool
+        public var documentation: Documentation
+    }
+
     public var name: String
     /// The JSON name of the property that tells the members apart.
     public var tagProperty: String
     public var members: [Member]
+    public var sharedProperties: [SharedProperty] = []
     /// Whether a member contains the union by value, so that Swift needs `indirect`.
     public var isRecursive: Bool = false
     public var documentation: Documentation

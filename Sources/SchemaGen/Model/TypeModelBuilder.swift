@@ -25,6 +25,7 @@ public struct TypeModelBuilder {
             try builder.declareDefinition(node, name: builder.definitions[node.pointer]!.name)
         }
         builder.markRecursion()
+        builder.findSharedProperties()
         return TypeModel(version: root.version, declarations: builder.declarations)
     }
 
@@ -342,6 +343,43 @@ public struct TypeModelBuilder {
 
     /// Marks properties and unions that contain their owner by value: Swift
     /// stores those indirectly, or the type would have infinite size.
+    /// The properties every member of a tagged union has alike, so that the union offers them (for
+    /// example `correlation_id` on every server frame) and no consumer writes that switch by hand.
+    private mutating func findSharedProperties() {
+        let byName = Dictionary(declarations.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        func base(_ type: TypeReference) -> TypeReference {
+            if case .nullable(let wrapped) = type { return wrapped }
+            return type
+        }
+        func isString(_ type: TypeReference) -> Bool {
+            switch type {
+            case .string: return true
+            case .named(let name):
+                if case .alias(let alias) = byName[name] { return isString(base(alias.target)) }
+                return false
+            default: return false
+            }
+        }
+        declarations = declarations.map { declaration in
+            guard case .taggedUnion(var union) = declaration else { return declaration }
+            let members = union.members.compactMap { member -> ObjectDeclaration? in
+                if case .object(let object) = byName[member.typeName] { return object }
+                return nil
+            }
+            guard members.count == union.members.count, let first = members.first else { return declaration }
+            union.sharedProperties = first.properties.compactMap { property in
+                guard property.jsonName != union.tagProperty, property.constant == nil else { return nil }
+                let type = base(property.type)
+                let everywhere = members.dropFirst().allSatisfy { member in
+                    member.properties.contains { $0.jsonName == property.jsonName && $0.constant == nil && base($0.type) == type }
+                }
+                guard everywhere else { return nil }
+                return .init(jsonName: property.jsonName, type: type, isString: isString(type), documentation: property.documentation)
+            }
+            return .taggedUnion(union)
+        }
+    }
+
     private mutating func markRecursion() {
         let byName = Dictionary(declarations.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         func valueTarget(_ type: TypeReference) -> String? {

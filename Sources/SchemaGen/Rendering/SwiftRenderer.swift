@@ -329,6 +329,23 @@ public struct SwiftRenderer {
                     writer.line("case .unknown(let object): object[\(tagKey)]?.stringValue ?? \"\"")
                 }
             }
+            for shared in union.sharedProperties {
+                let accessor = Self.identifier(Naming.memberName(shared.jsonName))
+                writer.line()
+                writer.docComment(
+                    docLines(shared.documentation) + ["Every member has it; nil for a frame this contract does not know that lacks it."],
+                    style: .swift
+                )
+                writer.block("public var \(accessor): \(swiftType(shared.type))? {") { writer in
+                    writer.switchBlock("switch self {") { writer in
+                        for caseName in caseNames {
+                            writer.line("case .\(caseName)(let value): value.\(accessor)")
+                        }
+                        let unknown = shared.isString ? "object[\(StringLiteral.swift(shared.jsonName))]?.stringValue" : "nil"
+                        writer.line("case .unknown\(shared.isString ? "(let object)" : ""): \(unknown)")
+                    }
+                }
+            }
             writer.line()
             writer.block("public init(from decoder: any Decoder) throws {") { writer in
                 writer.line("let container = try decoder.container(keyedBy: AnyCodingKey.self)")
