@@ -99,6 +99,29 @@ import Testing
             error: .duplicateTypeName(name: "A", pointers: ["#/$defs/A", "#/definitions/A"])
         ),
         Case(
+            name: "a pure $ref cycle",
+            schema: ##"{"$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}}}"##,
+            error: .invalidSchema(pointer: "#/$defs/A", message: "a $ref cycle with no type in between (A → B → A)")
+        ),
+        Case(
+            name: "a $ref to itself",
+            schema: ##"{"$defs": {"A": {"$ref": "#/$defs/A"}}}"##,
+            error: .invalidSchema(pointer: "#/$defs/A", message: "a $ref cycle with no type in between (A → A)")
+        ),
+        Case(
+            name: "an array of itself",
+            schema: ##"{"$defs": {"Tree": {"type": "array", "items": {"$ref": "#/$defs/Tree"}}}}"##,
+            error: .unsupported(
+                pointer: "#/$defs/Tree",
+                message: "an array or dictionary of itself cannot be a Swift type alias; wrap it in an object"
+            )
+        ),
+        Case(
+            name: "a dictionary of itself, through another alias",
+            schema: ##"{"$defs": {"A": {"$ref": "#/$defs/Map"}, "Map": {"type": "object", "additionalProperties": {"$ref": "#/$defs/A"}}}}"##,
+            error: .unsupported(pointer: "#/$defs/A", message: "an array or dictionary of itself cannot be a Swift type alias; wrap it in an object")
+        ),
+        Case(
             name: "a vendor-looking keyword without its x- prefix",
             schema: #"{"$defs": {"A": {"type": "object", "vendor-order": 1}}}"#,
             error: .unsupported(pointer: "#/$defs/A/vendor-order", message: "unknown keyword 'vendor-order'")

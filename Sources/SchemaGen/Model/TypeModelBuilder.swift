@@ -24,6 +24,7 @@ public struct TypeModelBuilder {
         for (_, node) in root.definitions {
             try builder.declareDefinition(node, name: builder.definitions[node.pointer]!.name)
         }
+        try builder.rejectAliasCycles()
         builder.markRecursion()
         builder.findSharedProperties()
         return TypeModel(version: root.version, declarations: builder.declarations)
@@ -343,6 +344,43 @@ public struct TypeModelBuilder {
 
     /// Marks properties and unions that contain their owner by value: Swift
     /// stores those indirectly, or the type would have infinite size.
+    /// A type alias that reaches itself through aliases alone: `A = B`, `B = A` (a `$ref` cycle
+    /// with no type in between, which describes no value), or `Tree = [Tree]` (which Swift cannot
+    /// declare as a typealias). Refused with the pointer, instead of emitting code that does not compile.
+    private func rejectAliasCycles() throws(SchemaGenError) {
+        var aliases: [String: TypeReference] = [:]
+        for case .alias(let alias) in declarations { aliases[alias.name] = alias.target }
+        /// The aliases a type names, each with whether an array or dictionary stands between.
+        func named(in type: TypeReference, container: Bool = false) -> [(name: String, container: Bool)] {
+            switch type {
+            case .named(let name): aliases[name] == nil ? [] : [(name, container)]
+            case .array(let element), .dictionary(let element): named(in: element, container: true)
+            case .nullable(let element): named(in: element, container: container)
+            default: []
+            }
+        }
+        for case .alias(let alias) in declarations {
+            // Depth first from the alias, with the path so far and whether it crossed a container.
+            var stack = named(in: alias.target).map { (name: $0.name, container: $0.container, path: [alias.name]) }
+            var seen: Set<String> = []
+            while let (name, container, path) = stack.popLast() {
+                if name == alias.name {
+                    let pointer = declaredNames[alias.name] ?? alias.name
+                    guard container else {
+                        let cycle = (path + [name]).joined(separator: " → ")
+                        throw .invalidSchema(pointer: pointer, message: "a $ref cycle with no type in between (\(cycle))")
+                    }
+                    throw .unsupported(
+                        pointer: pointer,
+                        message: "an array or dictionary of itself cannot be a Swift type alias; wrap it in an object"
+                    )
+                }
+                guard seen.insert(name).inserted, let target = aliases[name] else { continue }
+                stack += named(in: target).map { (name: $0.name, container: container || $0.container, path: path + [name]) }
+            }
+        }
+    }
+
     /// The properties every member of a tagged union has alike, so that the union offers them (for
     /// example `correlation_id` on every server frame) and no consumer writes that switch by hand.
     private mutating func findSharedProperties() {
