@@ -15,7 +15,7 @@ import Testing
     @Test func everySupportedKeywordHasASnippet() {
         let expected = [
             "additional-properties", "allof", "anyof", "const", "default", "definitions-draft-07", "defs-and-ref", "deprecated",
-            "format-date-time", "items", "nullable-type", "properties-required", "recursive-ref", "string-enum",
+            "format-date-time", "items", "nullable-type", "properties-required", "property-names", "recursive-ref", "string-enum",
             "tagged-oneof", "title-description", "version-constant",
         ]
         #expect(Self.snippetNames == expected)

@@ -33,6 +33,9 @@ public struct Documentation: Equatable, Sendable {
 public struct PropertyDeclaration: Equatable, Sendable {
     /// The property name on the wire.
     public var jsonName: String
+    /// Its Swift name, chosen once for the whole object (``TypeModelBuilder``): unique within the
+    /// type and clear of the names the generated code uses itself.
+    public var swiftName: String
     public var type: TypeReference
     public var isRequired: Bool
     /// A `const` value: the property always holds this string.
@@ -91,6 +94,8 @@ public struct TaggedUnionDeclaration: Equatable, Sendable {
     /// too, optional, since a frame of an unknown tag may lack it.
     public struct SharedProperty: Equatable, Sendable {
         public var jsonName: String
+        /// The members' Swift name for it.
+        public var swiftName: String
         /// The members' type, without its optionality.
         public var type: TypeReference
         /// Whether the type is a string (or a name for one): then an unknown frame's value is read too.
@@ -101,6 +106,8 @@ public struct TaggedUnionDeclaration: Equatable, Sendable {
     public var name: String
     /// The JSON name of the property that tells the members apart.
     public var tagProperty: String
+    /// The members' Swift name for it.
+    public var tagSwiftName: String
     public var members: [Member]
     public var sharedProperties: [SharedProperty] = []
     /// Whether a member contains the union by value, so that Swift needs `indirect`.

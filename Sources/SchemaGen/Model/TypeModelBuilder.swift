@@ -101,10 +101,37 @@ public struct TypeModelBuilder {
         }
         return ObjectDeclaration(
             name: name,
-            properties: properties,
+            properties: Self.namingSwiftMembers(properties),
             unknownKeys: unknownKeys,
             documentation: documentation(node)
         )
+    }
+
+    /// Names the generated code uses inside every type: a property may not take them.
+    static let reservedMemberNames: Set<String> = ["self", "container", "encoder", "decoder", "additionalProperties"]
+
+    /// Gives every property a Swift name of its own, deterministically: a JSON name that already is
+    /// its Swift name keeps it; the others, in order, take it or the first free numbered form
+    /// (`a-b`, `a_b` and `aB` become `aB2`, `aB3` and `aB`; `@id` beside `id` becomes `id2`).
+    static func namingSwiftMembers(_ properties: [PropertyDeclaration]) -> [PropertyDeclaration] {
+        var taken = reservedMemberNames
+        var named = properties
+        for index in named.indices where named[index].jsonName == named[index].swiftName && !taken.contains(named[index].swiftName) {
+            taken.insert(named[index].swiftName)
+        }
+        for index in named.indices {
+            let base = named[index].swiftName
+            if named[index].jsonName == base, !reservedMemberNames.contains(base) { continue }
+            var candidate = base
+            var number = 2
+            while taken.contains(candidate) {
+                candidate = base + String(number)
+                number += 1
+            }
+            taken.insert(candidate)
+            named[index].swiftName = candidate
+        }
+        return named
     }
 
     private struct FlattenedObject {
@@ -159,6 +186,7 @@ public struct TypeModelBuilder {
         }
         return PropertyDeclaration(
             jsonName: jsonName,
+            swiftName: Naming.memberName(jsonName),
             type: type,
             isRequired: isRequired,
             constant: schema.constValue,
@@ -222,6 +250,7 @@ public struct TypeModelBuilder {
                 TaggedUnionDeclaration(
                     name: name,
                     tagProperty: tagProperty,
+                    tagSwiftName: Naming.memberName(tagProperty),
                     members: unionMembers,
                     documentation: documentation(node)
                 )
@@ -405,14 +434,23 @@ public struct TypeModelBuilder {
                 return nil
             }
             guard members.count == union.members.count, let first = members.first else { return declaration }
+            if let tag = first.properties.first(where: { $0.jsonName == union.tagProperty }) { union.tagSwiftName = tag.swiftName }
             union.sharedProperties = first.properties.compactMap { property in
                 guard property.jsonName != union.tagProperty, property.constant == nil else { return nil }
                 let type = base(property.type)
                 let everywhere = members.dropFirst().allSatisfy { member in
-                    member.properties.contains { $0.jsonName == property.jsonName && $0.constant == nil && base($0.type) == type }
+                    member.properties.contains {
+                        $0.jsonName == property.jsonName && $0.swiftName == property.swiftName && $0.constant == nil && base($0.type) == type
+                    }
                 }
                 guard everywhere else { return nil }
-                return .init(jsonName: property.jsonName, type: type, isString: isString(type), documentation: property.documentation)
+                return .init(
+                    jsonName: property.jsonName,
+                    swiftName: property.swiftName,
+                    type: type,
+                    isString: isString(type),
+                    documentation: property.documentation
+                )
             }
             return .taggedUnion(union)
         }

@@ -49,12 +49,12 @@ public struct SwiftRenderer {
         writer.block("public struct \(object.name): Codable, Sendable, Equatable {") { writer in
             for property in object.properties {
                 writer.docComment(docLines(property.documentation), style: .swift)
-                let name = Self.identifier(Naming.memberName(property.jsonName))
+                let name = Self.identifier(property.swiftName)
                 if let constant = property.constant {
                     writer.line("public var \(name): String { \(StringLiteral.swift(constant)) }")
                 } else if property.isRecursive {
                     let type = propertyType(property)
-                    let box = "_" + Naming.memberName(property.jsonName)
+                    let box = "_" + property.swiftName
                     if isOptional(property) {
                         writer.block("public var \(name): \(type) {") { writer in
                             writer.line("get { \(box)?.value }")
@@ -92,7 +92,7 @@ public struct SwiftRenderer {
 
     private func renderInitializer(_ object: ObjectDeclaration, stored: [PropertyDeclaration], into writer: inout CodeWriter) {
         var parameters = stored.map { property -> String in
-            let name = Self.identifier(Naming.memberName(property.jsonName))
+            let name = Self.identifier(property.swiftName)
             let type = propertyType(property)
             if let defaultValue = property.defaultValue {
                 return "\(name): \(type) = \(swiftLiteral(defaultValue, type: property.type))"
@@ -107,7 +107,7 @@ public struct SwiftRenderer {
         // The signature's continuation lines carry their own indentation, one level inside the type.
         writer.block(signature) { writer in
             for property in stored {
-                let name = Self.identifier(Naming.memberName(property.jsonName))
+                let name = Self.identifier(property.swiftName)
                 writer.line("\(storageTarget(property)) = \(boxed(name, property))")
             }
             if case .kept = object.unknownKeys {
@@ -187,7 +187,8 @@ public struct SwiftRenderer {
                     writer.line("try container.encode(\(StringLiteral.swift(constant)), forKey: \(key))")
                     continue
                 }
-                let name = Self.identifier(Naming.memberName(property.jsonName))
+                // Through `self`: a property may share its name with the encoder's locals.
+                let name = "self." + Self.identifier(property.swiftName)
                 if lenient && Self.isLenient(property) {
                     writer.line("try container.encodeIfPresent(\(name), forKey: \(key), orKept: additionalProperties)")
                     continue
@@ -204,7 +205,7 @@ public struct SwiftRenderer {
     /// Where an initializer stores the property: the box of a recursive one, else the property.
     private func storageTarget(_ property: PropertyDeclaration) -> String {
         property.isRecursive
-            ? "self._" + Naming.memberName(property.jsonName) : "self." + Self.identifier(Naming.memberName(property.jsonName))
+            ? "self._" + property.swiftName : "self." + Self.identifier(property.swiftName)
     }
 
     /// The expression that stores `value` in the property's storage.
@@ -309,7 +310,7 @@ public struct SwiftRenderer {
 
     private func render(_ union: TaggedUnionDeclaration, into writer: inout CodeWriter) {
         let caseNames = Self.unionCaseNames(union.members.map(\.typeName))
-        let tagAccessor = Self.identifier(Naming.memberName(union.tagProperty))
+        let tagAccessor = Self.identifier(union.tagSwiftName)
         let tagKey = StringLiteral.swift(union.tagProperty)
         writer.docComment(docLines(union.documentation), style: .swift)
         let indirect = union.isRecursive ? "indirect " : ""
@@ -330,7 +331,7 @@ public struct SwiftRenderer {
                 }
             }
             for shared in union.sharedProperties {
-                let accessor = Self.identifier(Naming.memberName(shared.jsonName))
+                let accessor = Self.identifier(shared.swiftName)
                 writer.line()
                 writer.docComment(
                     docLines(shared.documentation) + ["Every member has it; nil for a frame this contract does not know that lacks it."],
