@@ -15,7 +15,7 @@ public struct TypeModelBuilder {
     public static func build(_ root: SchemaNode) throws(SchemaGenError) -> TypeModel {
         var builder = TypeModelBuilder(root: root)
         for (key, node) in root.definitions {
-            let name = Naming.typeName(node.title ?? key)
+            let name = Naming.declarableTypeName(Naming.typeName(node.title ?? key))
             if let other = builder.definitions.values.first(where: { $0.name == name }) {
                 throw .duplicateTypeName(name: name, pointers: [other.node.pointer, node.pointer])
             }
@@ -306,7 +306,7 @@ public struct TypeModelBuilder {
         if let reference = node.reference, node.allOf.isEmpty, node.properties.isEmpty {
             base = .named(try definition(reference, pointer: node.pointer).name)
         } else if allowDeclaration && needsDeclaration(node) {
-            let name = node.title.map(Naming.typeName) ?? suggestedName
+            let name = Naming.declarableTypeName(node.title.map(Naming.typeName) ?? suggestedName)
             try declare(node, name: name)
             base = .named(name)
         } else {

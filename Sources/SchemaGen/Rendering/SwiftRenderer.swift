@@ -292,7 +292,9 @@ public struct SwiftRenderer {
         var result: [String: String] = [:]
         var used: Set<String> = ["unknown"]
         for value in values {
+            // A value with no identifier characters (`""`, `"-"`) is named for what it is.
             var name = Naming.memberName(value)
+            if name == "_" { name = value.isEmpty ? "empty" : "value" }
             if used.contains(name) { name += "Value" }
             var candidate = name
             var counter = 2

@@ -7,6 +7,24 @@ enum Naming {
         return first.isNumber ? "_" + name : name
     }
 
+    /// Type names the generated code itself uses, in Swift (the standard library's and the
+    /// `GeneratedMessages` runtime's) or in the `.d.ts`: a schema's type may not take them.
+    static let reservedTypeNames: Set<String> = [
+        "String", "Substring", "Character", "Int", "Double", "Float", "Bool", "Array", "Dictionary", "Set", "Optional",
+        "Never", "Void", "Any", "AnyObject", "Self", "Type", "Protocol", "Error", "Result", "Regex", "Codable", "Decodable",
+        "Encodable", "Decoder", "Encoder", "CodingKey", "DecodingError", "EncodingError", "KeyedDecodingContainer",
+        "KeyedEncodingContainer", "Sendable", "Equatable", "Hashable", "CaseIterable", "RawRepresentable",
+        "JSONValue", "AnyCodingKey", "Indirect", "MessageContract", "Mutex",
+        "Record", "Partial", "Object", "Number", "Boolean", "Symbol", "Function", "RegExp", "Date", "Map", "Promise",
+    ]
+
+    /// A type name safe to declare: one with no identifier characters is `Unnamed`, a reserved one
+    /// takes `Type` after it (`$defs/string` → `StringType`, `JSONValue` → `JSONValueType`).
+    static func declarableTypeName(_ name: String) -> String {
+        if name == "_" { return "Unnamed" }
+        return reservedTypeNames.contains(name) ? name + "Type" : name
+    }
+
     /// `connection_id` → `connectionId`, `ServerFrameBase` → `serverFrameBase`.
     static func memberName(_ raw: String) -> String {
         let parts = words(raw)
