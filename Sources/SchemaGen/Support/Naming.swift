@@ -7,15 +7,15 @@ enum Naming {
         return first.isNumber ? "_" + name : name
     }
 
-    /// Type names the generated code itself uses, in Swift (the standard library's and the
-    /// `GeneratedMessages` runtime's) or in the `.d.ts`: a schema's type may not take them.
+    /// Type names the generated code and its runtime use (the Swift standard library's, the
+    /// `GeneratedMessages` runtime's, and `JSONValue`, which the `.d.ts` declares too): a schema's type
+    /// may not take them, or it would shadow them in the module.
     static let reservedTypeNames: Set<String> = [
         "String", "Substring", "Character", "Int", "Double", "Float", "Bool", "Array", "Dictionary", "Set", "Optional",
         "Never", "Void", "Any", "AnyObject", "Self", "Type", "Protocol", "Error", "Result", "Regex", "Codable", "Decodable",
         "Encodable", "Decoder", "Encoder", "CodingKey", "DecodingError", "EncodingError", "KeyedDecodingContainer",
         "KeyedEncodingContainer", "Sendable", "Equatable", "Hashable", "CaseIterable", "RawRepresentable",
         "JSONValue", "AnyCodingKey", "Indirect", "MessageContract", "Mutex",
-        "Record", "Partial", "Object", "Number", "Boolean", "Symbol", "Function", "RegExp", "Date", "Map", "Promise",
     ]
 
     /// A type name safe to declare: one with no identifier characters is `Unnamed`, a reserved one
