@@ -122,14 +122,7 @@ public struct TypeModelBuilder {
         for index in named.indices {
             let base = named[index].swiftName
             if named[index].jsonName == base, !reservedMemberNames.contains(base) { continue }
-            var candidate = base
-            var number = 2
-            while taken.contains(candidate) {
-                candidate = base + String(number)
-                number += 1
-            }
-            taken.insert(candidate)
-            named[index].swiftName = candidate
+            named[index].swiftName = Naming.unique(base, in: &taken)
         }
         return named
     }

@@ -296,14 +296,7 @@ public struct SwiftRenderer {
             var name = Naming.memberName(value)
             if name == "_" { name = value.isEmpty ? "empty" : "value" }
             if used.contains(name) { name += "Value" }
-            var candidate = name
-            var counter = 2
-            while used.contains(candidate) {
-                candidate = name + String(counter)
-                counter += 1
-            }
-            used.insert(candidate)
-            result[value] = candidate
+            result[value] = Naming.unique(name, in: &used)
         }
         return result
     }
@@ -432,15 +425,7 @@ public struct SwiftRenderer {
         return stems.map { stem in
             var trimmed = stem
             if trimmed.hasSuffix("Message"), trimmed.count > "Message".count { trimmed.removeLast("Message".count) }
-            let base = identifier(Naming.memberName(trimmed))
-            var candidate = base
-            var counter = 2
-            while used.contains(candidate) {
-                candidate = base + String(counter)
-                counter += 1
-            }
-            used.insert(candidate)
-            return candidate
+            return Naming.unique(identifier(Naming.memberName(trimmed)), in: &used)
         }
     }
 

@@ -25,6 +25,18 @@ enum Naming {
         return reservedTypeNames.contains(name) ? name + "Type" : name
     }
 
+    /// `base`, or the first of `base2`, `base3`, ... that is not taken; the name chosen is taken from then on.
+    static func unique(_ base: String, in taken: inout Set<String>) -> String {
+        var candidate = base
+        var number = 2
+        while taken.contains(candidate) {
+            candidate = base + String(number)
+            number += 1
+        }
+        taken.insert(candidate)
+        return candidate
+    }
+
     /// `connection_id` → `connectionId`, `ServerFrameBase` → `serverFrameBase`.
     static func memberName(_ raw: String) -> String {
         let parts = words(raw)
