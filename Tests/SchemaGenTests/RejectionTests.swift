@@ -56,19 +56,6 @@ import Testing
             error: .unresolvableReference(pointer: "#/$defs/A/properties/b", reference: "#/$defs/Missing")
         ),
         Case(
-            name: "duplicate type names from titles",
-            schema: #"{"$defs": {"A": {"title": "Same", "type": "object"}, "B": {"title": "Same", "type": "object"}}}"#,
-            error: .duplicateTypeName(name: "Same", pointers: ["#/$defs/A", "#/$defs/B"])
-        ),
-        Case(
-            name: "duplicate type names from an inline title",
-            schema: #"""
-                {"$defs": {"Meta": {"type": "object", "properties": {"a": {"type": "string"}}},
-                 "Owner": {"type": "object", "properties": {"m": {"title": "Meta", "type": "object", "properties": {"x": {"type": "string"}}}}}}}
-                """#,
-            error: .duplicateTypeName(name: "Meta", pointers: ["#/$defs/Meta", "#/$defs/Owner/properties/m"])
-        ),
-        Case(
             name: "malformed JSON",
             schema: "{\n  \"$defs\": {\n    \"A\": {\"type\": \"object\",}\n  }\n}",
             error: .malformedJSON(message: "expected a string key", line: 3, column: 28)
@@ -92,11 +79,6 @@ import Testing
             name: "unresolvable draft-07 $ref",
             schema: ##"{"definitions": {"A": {"type": "object", "properties": {"b": {"$ref": "#/definitions/Missing"}}}}}"##,
             error: .unresolvableReference(pointer: "#/definitions/A/properties/b", reference: "#/definitions/Missing")
-        ),
-        Case(
-            name: "one name in $defs and definitions",
-            schema: #"{"$defs": {"A": {"type": "object"}}, "definitions": {"A": {"type": "object"}}}"#,
-            error: .duplicateTypeName(name: "A", pointers: ["#/$defs/A", "#/definitions/A"])
         ),
         Case(
             name: "a pure $ref cycle",

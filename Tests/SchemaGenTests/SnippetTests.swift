@@ -16,7 +16,7 @@ import Testing
         let expected = [
             "additional-properties", "allof", "anyof", "const", "default", "definitions-draft-07", "defs-and-ref", "deprecated",
             "format-date-time", "items", "nullable-type", "properties-required", "property-names", "recursive-ref", "string-enum",
-            "tagged-oneof", "title-description", "type-names", "version-constant",
+            "tagged-oneof", "title-description", "type-name-collisions", "type-names", "version-constant",
         ]
         #expect(Self.snippetNames == expected)
     }

@@ -5,8 +5,9 @@ public struct TypeModelBuilder {
     /// `#/$defs/Name` (or `#/definitions/Name`) → the node and its type name.
     private var definitions: [String: (node: SchemaNode, name: String)] = [:]
     private var declarations: [TypeDeclaration] = []
-    /// Type name → the pointer that declared it, to catch duplicates.
+    /// Type name → the pointer that claimed it: every name is claimed once (``claim(_:pointer:)``).
     private var declaredNames: [String: String] = [:]
+    private var takenNames: Set<String> = []
 
     private init(root: SchemaNode) {
         self.root = root
@@ -14,13 +15,7 @@ public struct TypeModelBuilder {
 
     public static func build(_ root: SchemaNode) throws(SchemaGenError) -> TypeModel {
         var builder = TypeModelBuilder(root: root)
-        for (key, node) in root.definitions {
-            let name = Naming.declarableTypeName(Naming.typeName(node.title ?? key))
-            if let other = builder.definitions.values.first(where: { $0.name == name }) {
-                throw .duplicateTypeName(name: name, pointers: [other.node.pointer, node.pointer])
-            }
-            builder.definitions[node.pointer] = (node, name)
-        }
+        builder.nameDefinitions()
         for (_, node) in root.definitions {
             try builder.declareDefinition(node, name: builder.definitions[node.pointer]!.name)
         }
@@ -30,13 +25,44 @@ public struct TypeModelBuilder {
         return TypeModel(version: root.version, declarations: builder.declarations)
     }
 
+    // MARK: - Naming
+
+    /// Names every definition before any inline type takes a name, deterministically: a
+    /// definition whose key (or title) already is its type name keeps it, the others in document
+    /// order take it or the first free numbered form (`foo-bar` and `foo_bar` become `FooBar` and
+    /// `FooBar2`; `$defs/A` beside `definitions/A` become `A` and `A2`).
+    private mutating func nameDefinitions() {
+        let candidates = root.definitions.map { key, node in
+            let raw = node.title ?? key
+            return (node: node, raw: raw, name: Naming.declarableTypeName(Naming.typeName(raw)))
+        }
+        var chosen: [String: String] = [:]
+        for candidate in candidates where candidate.raw == candidate.name && declaredNames[candidate.name] == nil {
+            declaredNames[candidate.name] = candidate.node.pointer
+            takenNames.insert(candidate.name)
+            chosen[candidate.node.pointer] = candidate.name
+        }
+        for candidate in candidates where chosen[candidate.node.pointer] == nil {
+            chosen[candidate.node.pointer] = claim(candidate.name, pointer: candidate.node.pointer)
+        }
+        for candidate in candidates {
+            definitions[candidate.node.pointer] = (candidate.node, chosen[candidate.node.pointer]!)
+        }
+    }
+
+    /// `name`, or its first free numbered form, recorded as the pointer's.
+    private mutating func claim(_ name: String, pointer: String) -> String {
+        let unique = Naming.unique(name, in: &takenNames)
+        declaredNames[unique] = pointer
+        return unique
+    }
+
     // MARK: - Declarations
 
     private mutating func declareDefinition(_ node: SchemaNode, name: String) throws(SchemaGenError) {
         if needsDeclaration(node) {
             try declare(node, name: name)
         } else {
-            try reserve(name, pointer: node.pointer)
             let slot = declarations.count
             let target = try reference(for: node, suggestedName: name, allowDeclaration: false)
             declarations.insert(.alias(AliasDeclaration(name: name, target: target, documentation: documentation(node))), at: slot)
@@ -56,16 +82,9 @@ public struct TypeModelBuilder {
         return false
     }
 
-    private mutating func reserve(_ name: String, pointer: String) throws(SchemaGenError) {
-        if let other = declaredNames[name] {
-            throw .duplicateTypeName(name: name, pointers: [other, pointer])
-        }
-        declaredNames[name] = pointer
-    }
-
-    /// Declares a named type for the node; the owner comes before the inline types it declares.
+    /// Declares a named type for the node under a name already claimed; the owner comes before
+    /// the inline types it declares.
     private mutating func declare(_ node: SchemaNode, name: String) throws(SchemaGenError) {
-        try reserve(name, pointer: node.pointer)
         let slot = declarations.count
         let declaration: TypeDeclaration
         if !node.oneOf.isEmpty {
@@ -299,7 +318,7 @@ public struct TypeModelBuilder {
         if let reference = node.reference, node.allOf.isEmpty, node.properties.isEmpty {
             base = .named(try definition(reference, pointer: node.pointer).name)
         } else if allowDeclaration && needsDeclaration(node) {
-            let name = Naming.declarableTypeName(node.title.map(Naming.typeName) ?? suggestedName)
+            let name = claim(Naming.declarableTypeName(node.title.map(Naming.typeName) ?? suggestedName), pointer: node.pointer)
             try declare(node, name: name)
             base = .named(name)
         } else {

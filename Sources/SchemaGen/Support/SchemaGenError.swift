@@ -6,8 +6,6 @@ public enum SchemaGenError: Error, Equatable, CustomStringConvertible {
     case unsupported(pointer: String, message: String)
     /// A `$ref` that does not point into this document.
     case unresolvableReference(pointer: String, reference: String)
-    /// Two types would get the same name.
-    case duplicateTypeName(name: String, pointers: [String])
     /// A node is well-formed JSON but not a valid schema.
     case invalidSchema(pointer: String, message: String)
 
@@ -19,8 +17,6 @@ public enum SchemaGenError: Error, Equatable, CustomStringConvertible {
             "unsupported schema at \(pointer): \(message)"
         case .unresolvableReference(let pointer, let reference):
             "unresolvable $ref \"\(reference)\" at \(pointer)"
-        case .duplicateTypeName(let name, let pointers):
-            "duplicate type name \"\(name)\" at \(pointers.joined(separator: " and "))"
         case .invalidSchema(let pointer, let message):
             "invalid schema at \(pointer): \(message)"
         }
