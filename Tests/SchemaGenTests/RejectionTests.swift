@@ -81,6 +81,49 @@ import Testing
             error: .unresolvableReference(pointer: "#/definitions/A/properties/b", reference: "#/definitions/Missing")
         ),
         Case(
+            name: "allOf with conflicting types",
+            schema:
+                ##"{"$defs": {"A": {"type": "object", "properties": {"n": {"type": "string"}}}, "B": {"allOf": [{"$ref": "#/$defs/A"}, {"properties": {"n": {"type": "integer"}}}]}}}"##,
+            error: .invalidSchema(
+                pointer: "#/$defs/B/allOf/1/properties/n/type",
+                message: "allOf gives property \"n\" the types string and integer, which no value satisfies both of"
+            )
+        ),
+        Case(
+            name: "allOf with two constants",
+            schema: ##"{"$defs": {"B": {"allOf": [{"properties": {"k": {"const": "a"}}}, {"properties": {"k": {"const": "b"}}}]}}}"##,
+            error: .invalidSchema(
+                pointer: "#/$defs/B/allOf/1/properties/k/const",
+                message: "allOf gives property \"k\" the constants \"a\" and \"b\", which no value satisfies both of"
+            )
+        ),
+        Case(
+            name: "allOf with a constant outside the pattern",
+            schema:
+                ##"{"$defs": {"B": {"allOf": [{"properties": {"k": {"type": "string", "pattern": "_update$"}}}, {"properties": {"k": {"const": "ping"}}}]}}}"##,
+            error: .invalidSchema(
+                pointer: "#/$defs/B/allOf/1/properties/k/const",
+                message: "allOf gives property \"k\" the constant \"ping\" and the pattern _update$, which no value satisfies both of"
+            )
+        ),
+        Case(
+            name: "allOf with disjoint enums",
+            schema: ##"{"$defs": {"B": {"properties": {"k": {"enum": ["a"]}}, "allOf": [{"properties": {"k": {"enum": ["b"]}}}]}}}"##,
+            error: .invalidSchema(
+                pointer: "#/$defs/B/allOf/0/properties/k/enum",
+                message: "allOf gives property \"k\" two enums with no value in common, which no value satisfies both of"
+            )
+        ),
+        Case(
+            name: "allOf with an object and a string",
+            schema:
+                ##"{"$defs": {"B": {"properties": {"k": {"type": "object", "properties": {"a": {}}}}, "allOf": [{"properties": {"k": {"type": "string"}}}]}}}"##,
+            error: .invalidSchema(
+                pointer: "#/$defs/B/allOf/0/properties/k",
+                message: "allOf gives property \"k\" an object and a value of another shape, which no value satisfies both of"
+            )
+        ),
+        Case(
             name: "a pure $ref cycle",
             schema: ##"{"$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}}}"##,
             error: .invalidSchema(pointer: "#/$defs/A", message: "a $ref cycle with no type in between (A → B → A)")

@@ -92,3 +92,60 @@ public final class SchemaNode: Sendable {
     /// The node's types other than `null`.
     public var nonNullTypes: [PrimitiveType] { types.filter { $0 != .null } }
 }
+
+extension SchemaNode {
+    /// A copy with some keywords replaced: what an intersection of two nodes builds.
+    convenience init(
+        copying base: SchemaNode,
+        pointer: String? = nil,
+        types: [PrimitiveType]? = nil,
+        reference: String?? = nil,
+        description: String?? = nil,
+        title: String?? = nil,
+        items: SchemaNode?? = nil,
+        additionalProperties: AdditionalProperties? = nil,
+        enumValues: [String]?? = nil,
+        constValue: String?? = nil,
+        pattern: String?? = nil,
+        format: String?? = nil,
+        allOf: [SchemaNode]? = nil,
+        deprecated: Bool? = nil,
+        defaultValue: JSONDocument?? = nil
+    ) {
+        self.init(
+            pointer: pointer ?? base.pointer,
+            title: title ?? base.title,
+            description: description ?? base.description,
+            types: types ?? base.types,
+            reference: reference ?? base.reference,
+            properties: base.properties,
+            required: base.required,
+            additionalProperties: additionalProperties ?? base.additionalProperties,
+            items: items ?? base.items,
+            enumValues: enumValues ?? base.enumValues,
+            constValue: constValue ?? base.constValue,
+            pattern: pattern ?? base.pattern,
+            format: format ?? base.format,
+            oneOf: base.oneOf,
+            anyOf: base.anyOf,
+            allOf: allOf ?? base.allOf,
+            deprecated: deprecated ?? base.deprecated,
+            defaultValue: defaultValue ?? base.defaultValue,
+            definitions: [],
+            version: nil
+        )
+    }
+
+    /// Whether the node only documents: it constrains no value's shape (`{"description": ...}`).
+    var isAnnotationOnly: Bool {
+        types.isEmpty && reference == nil && properties.isEmpty && required.isEmpty && items == nil && enumValues == nil
+            && constValue == nil && pattern == nil && format == nil && oneOf.isEmpty && anyOf.isEmpty && allOf.isEmpty
+            && { if case .absent = additionalProperties { true } else { false } }()
+    }
+
+    /// Whether the node is a `$ref` and nothing that would make it a type of its own.
+    var isPureReference: Bool { reference != nil && properties.isEmpty && allOf.isEmpty }
+
+    /// Whether the node describes an object by its members.
+    var hasObjectShape: Bool { !properties.isEmpty || !allOf.isEmpty }
+}

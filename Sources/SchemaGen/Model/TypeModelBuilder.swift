@@ -152,10 +152,11 @@ public struct TypeModelBuilder {
         var additionalProperties: SchemaNode.AdditionalProperties = .absent
     }
 
-    /// The node's own properties, then those of each `allOf` member, depth first;
-    /// the first definition of a property name wins.
-    private func flatten(_ node: SchemaNode, visiting: Set<String> = []) throws(SchemaGenError) -> FlattenedObject {
-        if visiting.contains(node.pointer) {
+    /// The node's own properties, then those of each `allOf` member, depth first; a property
+    /// defined more than once takes the intersection of its definitions, in whatever order
+    /// (``intersect(_:_:property:)``).
+    private func flatten(_ node: SchemaNode, visiting: Set<ObjectIdentifier> = []) throws(SchemaGenError) -> FlattenedObject {
+        if visiting.contains(ObjectIdentifier(node)) {
             throw .invalidSchema(pointer: node.pointer, message: "allOf refers back to itself")
         }
         var result = FlattenedObject()
@@ -167,14 +168,16 @@ public struct TypeModelBuilder {
             guard target.oneOf.isEmpty, target.anyOf.isEmpty, target.enumValues == nil else {
                 throw .unsupported(pointer: member.pointer, message: "allOf members must be objects")
             }
-            let nested = try flatten(target, visiting: visiting.union([node.pointer]))
-            for property in nested.properties where !result.properties.contains(where: { $0.name == property.name }) {
-                result.properties.append(property)
+            let nested = try flatten(target, visiting: visiting.union([ObjectIdentifier(node)]))
+            for property in nested.properties {
+                if let index = result.properties.firstIndex(where: { $0.name == property.name }) {
+                    result.properties[index].schema = try intersect(result.properties[index].schema, property.schema, property: property.name)
+                } else {
+                    result.properties.append(property)
+                }
             }
             result.required.formUnion(nested.required)
-            if case .absent = result.additionalProperties {
-                result.additionalProperties = nested.additionalProperties
-            }
+            result.additionalProperties = Self.strictest(result.additionalProperties, nested.additionalProperties)
         }
         return result
     }
@@ -360,7 +363,7 @@ public struct TypeModelBuilder {
     }
 
     /// The node a `$ref` points at, or the node itself.
-    private func resolve(_ node: SchemaNode) throws(SchemaGenError) -> SchemaNode {
+    func resolve(_ node: SchemaNode) throws(SchemaGenError) -> SchemaNode {
         guard let reference = node.reference, node.allOf.isEmpty, node.properties.isEmpty else { return node }
         return try resolve(definition(reference, pointer: node.pointer).node)
     }
