@@ -17,6 +17,13 @@ export type ContractVersion = "1.1.0";
 export type JSONValue = string | number | boolean | null | JSONValue[] | { [k: string]: JSONValue };
 
 /**
+ * Every frame of the HiveOps dashboard WebSocket API, in both directions. Wire-compatible with HiveOps contract 1.0.0. The root accepts any frame, in either direction: validators use it, and it is generated as a type too.
+ */
+export type HiveOpsWebSocketFrame =
+  | ServerMessage
+  | ClientMessage;
+
+/**
  * A topic a connection can subscribe to.
  */
 export type Subscription = "agents" | "coordination" | "tasks" | "system" | "alerts" | "project_index";

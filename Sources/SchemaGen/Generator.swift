@@ -19,9 +19,17 @@ public struct Generator: Sendable {
     /// For library callers that name no command; the CLI names the paths it was given.
     public static let defaultRegenerateCommand = "schemagen generate --schema <schema> --ts-out <output>"
 
+    /// The file's name without its extensions: `ws_messages.schema.json` → `ws_messages`.
+    var rootTypeName: String {
+        let file = sourceName.split(separator: "/").last.map(String.init) ?? sourceName
+        var stem = Substring(file)
+        for suffix in [".json", ".schema"] where stem.hasSuffix(suffix) { stem = stem.dropLast(suffix.count) }
+        return stem.isEmpty ? "Root" : String(stem)
+    }
+
     public func generate(schemaText: String) throws(SchemaGenError) -> Output {
         let root = try SchemaParser.parse(text: schemaText)
-        let model = try TypeModelBuilder.build(root)
+        let model = try TypeModelBuilder.build(root, rootName: rootTypeName)
         return Output(
             swift: SwiftRenderer(model: model, sourceName: sourceName).render(),
             typeScript: TypeScriptRenderer(model: model, sourceName: sourceName, regenerateCommand: regenerateCommand).render()

@@ -71,6 +71,24 @@ import Testing
         try expectLossless(message, original: data)
     }
 
+    /// The root type takes any frame; which direction it is does not depend on the order of the
+    /// root's `oneOf` (a client frame also decodes as an unknown server frame).
+    @Test(arguments: fixtures("server") + fixtures("client"))
+    func anyFrameDecodesAsTheRootTypeInItsDirection(_ fixture: String) throws {
+        let data = try Self.load(fixture)
+        let frame = try JSONDecoder().decode(HiveOpsWebSocketFrame.self, from: data)
+        let known = Self.expectedType(fixture) != "unknown"
+        switch frame {
+        case .server(let message):
+            #expect(fixture.hasPrefix("server/") || !known, "\(fixture) decoded as a server frame")
+            if known, case .unknown = message { Issue.record("\(fixture) decoded as an unknown server frame") }
+        case .client(let message):
+            #expect(fixture.hasPrefix("client/"), "\(fixture) decoded as a client frame")
+            if known, case .unknown = message { Issue.record("\(fixture) decoded as an unknown client frame") }
+        }
+        try expectLossless(frame, original: data)
+    }
+
     private func expectLossless(_ message: some Codable & Equatable, original: Data) throws {
         let encoded = try JSONEncoder().encode(message)
         #expect(try JSONDecoder().decode(JSONValue.self, from: encoded) == JSONDecoder().decode(JSONValue.self, from: original))

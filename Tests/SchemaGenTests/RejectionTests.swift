@@ -124,6 +124,21 @@ import Testing
             )
         ),
         Case(
+            name: "oneOf beside anyOf",
+            schema: #"{"$defs": {"A": {"oneOf": [{"type": "string"}], "anyOf": [{"type": "integer"}]}}}"#,
+            error: .unsupported(pointer: "#/$defs/A/anyOf", message: "oneOf and anyOf on one node are not supported")
+        ),
+        Case(
+            name: "an enum beside properties",
+            schema: #"{"$defs": {"A": {"enum": ["a"], "properties": {"b": {}}}}}"#,
+            error: .unsupported(pointer: "#/$defs/A/enum", message: "an enum beside properties, allOf, oneOf or anyOf is not supported")
+        ),
+        Case(
+            name: "properties on a string",
+            schema: #"{"$defs": {"A": {"type": "string", "properties": {"b": {}}}}}"#,
+            error: .invalidSchema(pointer: "#/$defs/A/type", message: "properties or allOf on a node of type string")
+        ),
+        Case(
             name: "a pure $ref cycle",
             schema: ##"{"$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}}}"##,
             error: .invalidSchema(pointer: "#/$defs/A", message: "a $ref cycle with no type in between (A → B → A)")

@@ -103,11 +103,15 @@ extension SchemaNode {
         description: String?? = nil,
         title: String?? = nil,
         items: SchemaNode?? = nil,
+        properties: [(name: String, schema: SchemaNode)]? = nil,
+        required: [String]? = nil,
         additionalProperties: AdditionalProperties? = nil,
         enumValues: [String]?? = nil,
         constValue: String?? = nil,
         pattern: String?? = nil,
         format: String?? = nil,
+        oneOf: [SchemaNode]? = nil,
+        anyOf: [SchemaNode]? = nil,
         allOf: [SchemaNode]? = nil,
         deprecated: Bool? = nil,
         defaultValue: JSONDocument?? = nil
@@ -118,16 +122,16 @@ extension SchemaNode {
             description: description ?? base.description,
             types: types ?? base.types,
             reference: reference ?? base.reference,
-            properties: base.properties,
-            required: base.required,
+            properties: properties ?? base.properties,
+            required: required ?? base.required,
             additionalProperties: additionalProperties ?? base.additionalProperties,
             items: items ?? base.items,
             enumValues: enumValues ?? base.enumValues,
             constValue: constValue ?? base.constValue,
             pattern: pattern ?? base.pattern,
             format: format ?? base.format,
-            oneOf: base.oneOf,
-            anyOf: base.anyOf,
+            oneOf: oneOf ?? base.oneOf,
+            anyOf: anyOf ?? base.anyOf,
             allOf: allOf ?? base.allOf,
             deprecated: deprecated ?? base.deprecated,
             defaultValue: defaultValue ?? base.defaultValue,
@@ -140,6 +144,14 @@ extension SchemaNode {
     var isAnnotationOnly: Bool {
         types.isEmpty && reference == nil && properties.isEmpty && required.isEmpty && items == nil && enumValues == nil
             && constValue == nil && pattern == nil && format == nil && oneOf.isEmpty && anyOf.isEmpty && allOf.isEmpty
+            && { if case .absent = additionalProperties { true } else { false } }()
+    }
+
+    /// Whether the node only adds `required` (or documentation) to its context: a union of such
+    /// members, `oneOf: [{required: [a]}, {required: [b]}]`, validates and changes no type.
+    var isConstraintOnly: Bool {
+        types.isEmpty && reference == nil && properties.isEmpty && items == nil && enumValues == nil && constValue == nil
+            && pattern == nil && format == nil && oneOf.isEmpty && anyOf.isEmpty && allOf.isEmpty
             && { if case .absent = additionalProperties { true } else { false } }()
     }
 

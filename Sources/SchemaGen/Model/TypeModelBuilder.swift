@@ -13,9 +13,17 @@ public struct TypeModelBuilder {
         self.root = root
     }
 
-    public static func build(_ root: SchemaNode) throws(SchemaGenError) -> TypeModel {
+    /// - Parameter rootName: the name of a root schema that describes a value itself, when it has
+    ///   no `title` (the CLI passes the schema file's name).
+    public static func build(_ root: SchemaNode, rootName: String = "Root") throws(SchemaGenError) -> TypeModel {
         var builder = TypeModelBuilder(root: root)
         builder.nameDefinitions()
+        if !root.isAnnotationOnly {
+            // The root is a schema like any other: it becomes a type, and `$ref: "#"` names it.
+            let name = builder.claim(Naming.declarableTypeName(Naming.typeName(root.title ?? rootName)), pointer: root.pointer)
+            builder.definitions[root.pointer] = (root, name)
+            try builder.declareDefinition(root, name: name)
+        }
         for (_, node) in root.definitions {
             try builder.declareDefinition(node, name: builder.definitions[node.pointer]!.name)
         }
@@ -85,12 +93,13 @@ public struct TypeModelBuilder {
     /// Declares a named type for the node under a name already claimed; the owner comes before
     /// the inline types it declares.
     private mutating func declare(_ node: SchemaNode, name: String) throws(SchemaGenError) {
+        try rejectDroppedContent(node)
         let slot = declarations.count
         let declaration: TypeDeclaration
-        if !node.oneOf.isEmpty {
-            declaration = try union(node, members: node.oneOf, name: name, tagged: true)
-        } else if !node.anyOf.isEmpty {
-            declaration = try union(node, members: node.anyOf, name: name, tagged: false)
+        let members = node.oneOf.isEmpty ? node.anyOf : node.oneOf
+        if !members.isEmpty, !members.allSatisfy(\.isConstraintOnly) {
+            let distributed = node.hasObjectShape ? distribute(node, over: members) : members
+            declaration = try union(node, members: distributed, name: name, tagged: !node.oneOf.isEmpty)
         } else if let values = node.enumValues {
             guard node.nonNullTypes.isEmpty || node.nonNullTypes == [.string] else {
                 throw .unsupported(pointer: node.pointer + "/enum", message: "only string enums are supported")
@@ -100,6 +109,36 @@ public struct TypeModelBuilder {
             declaration = .object(try object(node, name: name))
         }
         declarations.insert(declaration, at: slot)
+    }
+
+    /// Refuses a node whose keywords would not all reach the generated type, instead of dropping some.
+    private func rejectDroppedContent(_ node: SchemaNode) throws(SchemaGenError) {
+        if !node.oneOf.isEmpty, !node.anyOf.isEmpty {
+            throw .unsupported(pointer: node.pointer + "/anyOf", message: "oneOf and anyOf on one node are not supported")
+        }
+        if node.enumValues != nil, !node.oneOf.isEmpty || !node.anyOf.isEmpty || node.hasObjectShape {
+            throw .unsupported(pointer: node.pointer + "/enum", message: "an enum beside properties, allOf, oneOf or anyOf is not supported")
+        }
+        if node.hasObjectShape, let type = node.nonNullTypes.first, type != .object {
+            throw .invalidSchema(pointer: node.pointer + "/type", message: "properties or allOf on a node of type \(type.rawValue)")
+        }
+    }
+
+    /// `properties` beside a `oneOf` apply to every member (P ∧ (A ∨ B) = (P ∧ A) ∨ (P ∧ B)): each
+    /// member becomes the intersection of the node's own object and itself.
+    private func distribute(_ node: SchemaNode, over members: [SchemaNode]) -> [SchemaNode] {
+        let shared = SchemaNode(copying: node, title: .some(nil), oneOf: [], anyOf: [])
+        return members.map { member in
+            SchemaNode(
+                copying: shared,
+                pointer: member.pointer,
+                description: .some(member.description),
+                title: .some(member.title),
+                properties: [],
+                required: [],
+                allOf: [shared, member]
+            )
+        }
     }
 
     private mutating func object(_ node: SchemaNode, name: String) throws(SchemaGenError) -> ObjectDeclaration {

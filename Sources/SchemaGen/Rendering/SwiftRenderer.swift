@@ -4,6 +4,8 @@ public struct SwiftRenderer {
     private let model: TypeModel
     private let sourceName: String
     private let enumCaseNames: [String: [String: String]]
+    /// Tagged unions and string enums: they decode any tag or string, as their `unknown` case.
+    private let openTypes: Set<String>
 
     public init(model: TypeModel, sourceName: String) {
         self.model = model
@@ -13,6 +15,14 @@ public struct SwiftRenderer {
             enumCaseNames[declaration.name] = Self.caseNames(for: declaration.values)
         }
         self.enumCaseNames = enumCaseNames
+        self.openTypes = Set(
+            model.declarations.compactMap { declaration in
+                switch declaration {
+                case .taggedUnion, .stringEnum: declaration.name
+                default: nil
+                }
+            }
+        )
     }
 
     public func render() -> String {
@@ -394,11 +404,36 @@ public struct SwiftRenderer {
                 writer.line("case \(caseName)(\(swiftType(alternative)))")
             }
             writer.line()
-            writer.docComment(["Decodes the first alternative, in schema order, that matches."], style: .swift)
+            let hasOpenAlternative = union.alternatives.contains { if case .named(let name) = $0 { openTypes.contains(name) } else { false } }
+            writer.docComment(
+                ["Decodes the first alternative, in schema order, that matches."]
+                    + (hasOpenAlternative
+                        ? ["An open union's or enum's `unknown` case matches only when no other alternative does, so order does not decide."]
+                        : []),
+                style: .swift
+            )
             writer.block("public init(from decoder: any Decoder) throws {") { writer in
+                if hasOpenAlternative { writer.line("var unknownMatch: Self?") }
                 for (alternative, caseName) in zip(union.alternatives, caseNames) {
                     writer.block("if let value = try? \(swiftTypeExpression(alternative))(from: decoder) {") { writer in
-                        writer.line("self = .\(caseName)(value)")
+                        if case .named(let name) = alternative, openTypes.contains(name) {
+                            writer.line("if case .unknown = value {")
+                            writer.indented { $0.line("unknownMatch = unknownMatch ?? .\(caseName)(value)") }
+                            writer.line("} else {")
+                            writer.indented { writer in
+                                writer.line("self = .\(caseName)(value)")
+                                writer.line("return")
+                            }
+                            writer.line("}")
+                        } else {
+                            writer.line("self = .\(caseName)(value)")
+                            writer.line("return")
+                        }
+                    }
+                }
+                if hasOpenAlternative {
+                    writer.block("if let unknownMatch {") { writer in
+                        writer.line("self = unknownMatch")
                         writer.line("return")
                     }
                 }
