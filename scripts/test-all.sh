@@ -50,6 +50,9 @@ python3 scripts/validate_fixtures.py
 step "snippet outputs type-check (swiftc, tsc)"
 .ci/check-snippets.sh
 
+step "schemagen over the vendored real-world schemas: each compiles or is refused with a pointer (docs/SCHEMAGEN.md)"
+scripts/schema-corpus.sh .build/debug/schemagen
+
 step "WebSocket conformance: Autobahn|Testsuite cases through kosoku (docs/CONFORMANCE.md)"
 scripts/conformance.sh .build/debug/hiveops-gateway
 

@@ -81,6 +81,7 @@ public struct TypeModelBuilder {
     private func needsDeclaration(_ node: SchemaNode) -> Bool {
         guard node.reference == nil || !node.allOf.isEmpty || !node.properties.isEmpty else { return false }
         return !node.allOf.isEmpty || !node.properties.isEmpty || !node.oneOf.isEmpty || !node.anyOf.isEmpty
+            || node.nonNullTypes.count > 1
             || node.enumValues != nil
             || (node.nonNullTypes == [.object] && isForbidden(node.additionalProperties))
     }
@@ -97,7 +98,12 @@ public struct TypeModelBuilder {
         let slot = declarations.count
         let declaration: TypeDeclaration
         let members = node.oneOf.isEmpty ? node.anyOf : node.oneOf
-        if !members.isEmpty, !members.allSatisfy(\.isConstraintOnly) {
+        if node.nonNullTypes.count > 1 {
+            guard members.isEmpty, node.allOf.isEmpty else {
+                throw .unsupported(pointer: node.pointer + "/type", message: "several types beside oneOf, anyOf or allOf are not supported")
+            }
+            declaration = try union(node, members: node.nonNullTypes.map { Self.narrowed(node, to: $0) }, name: name, tagged: false)
+        } else if !members.isEmpty, !members.allSatisfy(\.isConstraintOnly) {
             let distributed = node.hasObjectShape ? distribute(node, over: members) : members
             declaration = try union(node, members: distributed, name: name, tagged: !node.oneOf.isEmpty)
         } else if let values = node.enumValues {
@@ -111,6 +117,27 @@ public struct TypeModelBuilder {
         declarations.insert(declaration, at: slot)
     }
 
+    /// `type: [string, object]` is an `anyOf` of one member per type, each with the keywords that
+    /// apply to its type (JSON Schema applies `properties` only to objects, `items` only to arrays...).
+    private static func narrowed(_ node: SchemaNode, to type: SchemaNode.PrimitiveType) -> SchemaNode {
+        SchemaNode(
+            copying: node,
+            pointer: node.pointer + "/type/" + type.rawValue,
+            types: [type],
+            description: .some(nil),
+            title: .some(nil),
+            items: .some(type == .array ? node.items : nil),
+            properties: type == .object ? node.properties : [],
+            required: type == .object ? node.required : [],
+            additionalProperties: type == .object ? node.additionalProperties : .absent,
+            enumValues: .some(type == .string ? node.enumValues : nil),
+            constValue: .some(type == .string ? node.constValue : nil),
+            pattern: .some(type == .string ? node.pattern : nil),
+            format: .some(type == .string ? node.format : nil),
+            defaultValue: .some(nil)
+        )
+    }
+
     /// Refuses a node whose keywords would not all reach the generated type, instead of dropping some.
     private func rejectDroppedContent(_ node: SchemaNode) throws(SchemaGenError) {
         if !node.oneOf.isEmpty, !node.anyOf.isEmpty {
@@ -119,7 +146,7 @@ public struct TypeModelBuilder {
         if node.enumValues != nil, !node.oneOf.isEmpty || !node.anyOf.isEmpty || node.hasObjectShape {
             throw .unsupported(pointer: node.pointer + "/enum", message: "an enum beside properties, allOf, oneOf or anyOf is not supported")
         }
-        if node.hasObjectShape, let type = node.nonNullTypes.first, type != .object {
+        if node.hasObjectShape, node.nonNullTypes.count == 1, let type = node.nonNullTypes.first, type != .object {
             throw .invalidSchema(pointer: node.pointer + "/type", message: "properties or allOf on a node of type \(type.rawValue)")
         }
     }
@@ -235,9 +262,9 @@ public struct TypeModelBuilder {
         } else {
             type = try reference(for: schema, suggestedName: owner + Naming.typeName(jsonName))
         }
-        if let defaultValue = schema.defaultValue {
-            try validateDefault(defaultValue, type: type, pointer: schema.pointer + "/default")
-        }
+        // `default` is an annotation: one that no Swift literal of the type gives (an object, a
+        // non-empty array, a value of another type) is documented only, and the member stays optional.
+        let defaultValue = schema.defaultValue.flatMap { defaultFits($0, type: type) ? $0 : nil }
         return PropertyDeclaration(
             jsonName: jsonName,
             swiftName: Naming.memberName(jsonName),
@@ -245,30 +272,22 @@ public struct TypeModelBuilder {
             isRequired: isRequired,
             constant: schema.constValue,
             pattern: schema.pattern,
-            defaultValue: schema.defaultValue,
+            defaultValue: defaultValue,
             documentation: documentation(schema)
         )
     }
 
-    private func validateDefault(_ value: JSONDocument, type: TypeReference, pointer: String) throws(SchemaGenError) {
-        let fits: Bool
+    private func defaultFits(_ value: JSONDocument, type: TypeReference) -> Bool {
         switch (type, value) {
-        case (.string, .string), (.number, .number), (.boolean, .bool): fits = true
-        case (.integer, .number(let text)): fits = Int(text) != nil
+        case (.string, .string), (.number, .number), (.boolean, .bool): true
+        case (.integer, .number(let text)): Int(text) != nil
         case (.named(let name), .string(let text)):
-            fits =
-                declarations.contains {
-                    if case .stringEnum(let declaration) = $0 { return declaration.name == name && declaration.values.contains(text) }
-                    return false
-                } || definitions.values.contains { $0.name == name && $0.node.enumValues?.contains(text) == true }
-        case (.array, .array(let elements)): fits = elements.isEmpty
-        default: fits = false
-        }
-        guard fits else {
-            throw .unsupported(
-                pointer: pointer,
-                message: "default must be a string, number, boolean, enum value or empty array matching the property's type"
-            )
+            declarations.contains {
+                if case .stringEnum(let declaration) = $0 { return declaration.name == name && declaration.values.contains(text) }
+                return false
+            } || definitions.values.contains { $0.name == name && $0.node.enumValues?.contains(text) == true }
+        case (.array, .array(let elements)): elements.isEmpty
+        default: false
         }
     }
 

@@ -12,7 +12,8 @@ public enum SchemaParser {
     /// Keywords that only validate or annotate; they change no generated type. Besides these, any
     /// `x-` vendor extension is ignored.
     static let validationKeywords: Set<String> = [
-        "$schema", "$id", "$comment", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
+        // `id` is draft-04's `$id`.
+        "$schema", "$id", "id", "$comment", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
         "exclusiveMaximum", "multipleOf", "minItems", "maxItems", "uniqueItems", "minProperties",
         "maxProperties", "examples", "readOnly", "writeOnly", "contentMediaType", "contentEncoding",
         // Editor annotations common in real schemas (SchemaStore's, for VS Code).
@@ -153,12 +154,6 @@ public enum SchemaParser {
                 throw .invalidSchema(pointer: pointer + "/type", message: "unknown type '\(name)'")
             }
             return type
-        }
-        if types.filter({ $0 != .null }).count > 1 {
-            throw .unsupported(
-                pointer: pointer + "/type",
-                message: "more than one non-null type; use anyOf"
-            )
         }
         return types
     }

@@ -36,6 +36,9 @@ struct CodeWriter {
     /// Writes a documentation comment, one line per line of the text.
     mutating func docComment(_ lines: [String], style: DocCommentStyle) {
         guard !lines.isEmpty else { return }
+        // Every line break Swift or TypeScript might honour (`\r\n`, `\r`, U+2028...), not just `\n`,
+        // or a description's next line would fall out of the comment.
+        let lines = lines.flatMap { $0.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init) }
         switch style {
         case .swift:
             for docLine in lines { line(docLine.isEmpty ? "///" : "/// " + docLine) }
