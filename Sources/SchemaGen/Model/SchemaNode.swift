@@ -140,6 +140,32 @@ extension SchemaNode {
         )
     }
 
+    /// A node with no keywords (the schema `true`), or only `types`.
+    static func empty(at pointer: String, types: [PrimitiveType] = []) -> SchemaNode {
+        SchemaNode(
+            pointer: pointer,
+            title: nil,
+            description: nil,
+            types: types,
+            reference: nil,
+            properties: [],
+            required: [],
+            additionalProperties: .absent,
+            items: nil,
+            enumValues: nil,
+            constValue: nil,
+            pattern: nil,
+            format: nil,
+            oneOf: [],
+            anyOf: [],
+            allOf: [],
+            deprecated: false,
+            defaultValue: nil,
+            definitions: [],
+            version: nil
+        )
+    }
+
     /// Whether the node only documents: it constrains no value's shape (`{"description": ...}`).
     var isAnnotationOnly: Bool {
         types.isEmpty && reference == nil && properties.isEmpty && required.isEmpty && items == nil && enumValues == nil

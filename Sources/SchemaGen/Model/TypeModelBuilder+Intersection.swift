@@ -19,7 +19,7 @@ extension TypeModelBuilder {
             else { throw conflict(second, property: property, "an object and a value of another shape") }
             if right.isAnnotationOnlyObject { return first }
             if left.isAnnotationOnlyObject { return second }
-            return SchemaNode(copying: emptyObject(at: second.pointer), allOf: [first, second])
+            return SchemaNode(copying: SchemaNode.empty(at: second.pointer, types: [.object]), allOf: [first, second])
         }
         guard !left.isUnion, !right.isUnion else {
             throw .unsupported(
@@ -82,31 +82,6 @@ extension TypeModelBuilder {
             description: .some(node.description ?? other.description),
             deprecated: node.deprecated || other.deprecated,
             defaultValue: .some(node.defaultValue ?? other.defaultValue)
-        )
-    }
-
-    private func emptyObject(at pointer: String) -> SchemaNode {
-        SchemaNode(
-            pointer: pointer,
-            title: nil,
-            description: nil,
-            types: [.object],
-            reference: nil,
-            properties: [],
-            required: [],
-            additionalProperties: .absent,
-            items: nil,
-            enumValues: nil,
-            constValue: nil,
-            pattern: nil,
-            format: nil,
-            oneOf: [],
-            anyOf: [],
-            allOf: [],
-            deprecated: false,
-            defaultValue: nil,
-            definitions: [],
-            version: nil
         )
     }
 

@@ -60,7 +60,7 @@ public enum SchemaParser {
         -> SchemaNode
     {
         if case .bool(true) = document {
-            return emptyNode(pointer: pointer)
+            return SchemaNode.empty(at: pointer)
         }
         guard let members = document.objectMembers else {
             throw .invalidSchema(pointer: pointer, message: "a schema must be an object or true")
@@ -107,31 +107,6 @@ public enum SchemaParser {
             defaultValue: document["default"],
             definitions: isRoot ? try definitions(document, pointer: pointer) : [],
             version: isRoot ? try string(document["version"], pointer: pointer, keyword: "version") : nil
-        )
-    }
-
-    private static func emptyNode(pointer: String) -> SchemaNode {
-        SchemaNode(
-            pointer: pointer,
-            title: nil,
-            description: nil,
-            types: [],
-            reference: nil,
-            properties: [],
-            required: [],
-            additionalProperties: .absent,
-            items: nil,
-            enumValues: nil,
-            constValue: nil,
-            pattern: nil,
-            format: nil,
-            oneOf: [],
-            anyOf: [],
-            allOf: [],
-            deprecated: false,
-            defaultValue: nil,
-            definitions: [],
-            version: nil
         )
     }
 
