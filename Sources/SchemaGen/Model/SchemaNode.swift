@@ -16,6 +16,11 @@ public final class SchemaNode: Sendable {
         case forbidden
         /// A schema: unknown keys are kept, each value of that schema.
         case schema(SchemaNode)
+
+        var isAbsent: Bool {
+            if case .absent = self { return true }
+            return false
+        }
     }
 
     /// The node's JSON pointer, such as `#/$defs/Pong/properties/type`.
@@ -167,18 +172,13 @@ extension SchemaNode {
     }
 
     /// Whether the node only documents: it constrains no value's shape (`{"description": ...}`).
-    var isAnnotationOnly: Bool {
-        types.isEmpty && reference == nil && properties.isEmpty && required.isEmpty && items == nil && enumValues == nil
-            && constValue == nil && pattern == nil && format == nil && oneOf.isEmpty && anyOf.isEmpty && allOf.isEmpty
-            && { if case .absent = additionalProperties { true } else { false } }()
-    }
+    var isAnnotationOnly: Bool { isConstraintOnly && required.isEmpty }
 
     /// Whether the node only adds `required` (or documentation) to its context: a union of such
     /// members, `oneOf: [{required: [a]}, {required: [b]}]`, validates and changes no type.
     var isConstraintOnly: Bool {
         types.isEmpty && reference == nil && properties.isEmpty && items == nil && enumValues == nil && constValue == nil
-            && pattern == nil && format == nil && oneOf.isEmpty && anyOf.isEmpty && allOf.isEmpty
-            && { if case .absent = additionalProperties { true } else { false } }()
+            && pattern == nil && format == nil && oneOf.isEmpty && anyOf.isEmpty && allOf.isEmpty && additionalProperties.isAbsent
     }
 
     /// Whether the node is a `$ref` and nothing that would make it a type of its own.

@@ -91,9 +91,15 @@ extension TypeModelBuilder {
         if right.types.isEmpty { return left.types }
         var result: [SchemaNode.PrimitiveType] = []
         for type in left.types {
-            let common: SchemaNode.PrimitiveType? =
-                right.types.contains(type)
-                ? type : (type == .integer && right.types.contains(.number)) || (type == .number && right.types.contains(.integer)) ? .integer : nil
+            let isNumeric = { (type: SchemaNode.PrimitiveType) in type == .integer || type == .number }
+            let common: SchemaNode.PrimitiveType?
+            if right.types.contains(type) {
+                common = type
+            } else if isNumeric(type), right.types.contains(where: isNumeric) {
+                common = .integer
+            } else {
+                common = nil
+            }
             if let common, !result.contains(common) { result.append(common) }
         }
         guard result.contains(where: { $0 != .null }) || (left.nonNullTypes.isEmpty && right.nonNullTypes.isEmpty) else {
@@ -183,6 +189,6 @@ extension SchemaNode {
 
     /// `{"type": "object"}` and nothing more: it adds nothing to an object it meets.
     fileprivate var isAnnotationOnlyObject: Bool {
-        nonNullTypes == [.object] && properties.isEmpty && allOf.isEmpty && { if case .absent = additionalProperties { true } else { false } }()
+        nonNullTypes == [.object] && properties.isEmpty && allOf.isEmpty && additionalProperties.isAbsent
     }
 }

@@ -44,17 +44,11 @@ public struct TypeModelBuilder {
             let raw = node.title ?? key
             return (node: node, raw: raw, name: Naming.declarableTypeName(Naming.typeName(raw)))
         }
-        var chosen: [String: String] = [:]
-        for candidate in candidates where candidate.raw == candidate.name && declaredNames[candidate.name] == nil {
-            declaredNames[candidate.name] = candidate.node.pointer
-            takenNames.insert(candidate.name)
-            chosen[candidate.node.pointer] = candidate.name
+        for candidate in candidates where candidate.raw == candidate.name && !takenNames.contains(candidate.name) {
+            definitions[candidate.node.pointer] = (candidate.node, claim(candidate.name, pointer: candidate.node.pointer))
         }
-        for candidate in candidates where chosen[candidate.node.pointer] == nil {
-            chosen[candidate.node.pointer] = claim(candidate.name, pointer: candidate.node.pointer)
-        }
-        for candidate in candidates {
-            definitions[candidate.node.pointer] = (candidate.node, chosen[candidate.node.pointer]!)
+        for candidate in candidates where definitions[candidate.node.pointer] == nil {
+            definitions[candidate.node.pointer] = (candidate.node, claim(candidate.name, pointer: candidate.node.pointer))
         }
     }
 

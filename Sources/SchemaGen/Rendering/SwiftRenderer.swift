@@ -501,7 +501,8 @@ public struct SwiftRenderer {
     }
 
     private func docLines(_ documentation: Documentation) -> [String] {
-        var lines = documentation.summary.map { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) } ?? []
+        // One line per summary; `CodeWriter.docComment` splits it at every line break.
+        var lines = documentation.summary.map { [$0] } ?? []
         if documentation.deprecated {
             if !lines.isEmpty { lines.append("") }
             lines.append("- Important: Deprecated.")

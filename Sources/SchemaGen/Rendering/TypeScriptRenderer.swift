@@ -162,7 +162,8 @@ public struct TypeScriptRenderer {
     }
 
     private func docLines(_ documentation: Documentation) -> [String] {
-        var lines = documentation.summary.map { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) } ?? []
+        // One line per summary; `CodeWriter.docComment` splits it at every line break.
+        var lines = documentation.summary.map { [$0] } ?? []
         if documentation.deprecated { lines.append("@deprecated") }
         if let defaultValue = documentation.defaultValue { lines.append("@default \(defaultValue)") }
         return lines
