@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Proves the committed snippet outputs are real code: every expected Swift file
-# type-checks against the GeneratedMessages runtime, every .d.ts under tsc --strict.
+# type-checks against the GeneratedMessages runtime, every .d.ts under tsc --strict, and a
+# snippet with a roundtrip.swift runs it against its generated code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
@@ -12,6 +13,13 @@ for dir in Tests/SchemaGenTests/Snippets/*/; do
   if ! swiftc -typecheck -parse-as-library -swift-version 6 -module-name GeneratedMessages \
       Sources/GeneratedMessages/*.swift "$work/$name.swift" 2>"$work/$name.swift.log"; then
     echo "snippet $name: generated Swift does not type-check:"; cat "$work/$name.swift.log"; status=1
+  fi
+  if [ -f "$dir/roundtrip.swift" ]; then
+    if ! swiftc -parse-as-library -swift-version 6 -module-name GeneratedMessages -o "$work/$name.run" \
+        Sources/GeneratedMessages/*.swift "$work/$name.swift" "$dir/roundtrip.swift" 2>"$work/$name.run.log" \
+        || ! "$work/$name.run" >>"$work/$name.run.log" 2>&1; then
+      echo "snippet $name: roundtrip.swift failed:"; cat "$work/$name.run.log"; status=1
+    fi
   fi
   cp "$dir/Expected.d.ts.golden" "$work/$name.d.ts"
   if ! tsc --strict --noEmit "$work/$name.d.ts" >"$work/$name.ts.log" 2>&1; then

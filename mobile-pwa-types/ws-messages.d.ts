@@ -442,6 +442,16 @@ export type ServerMessage =
   | UpdateMessage;
 
 /**
+ * The server frames a broadcast can carry (a `BroadcastEnvelope`'s `type`, the REST broadcast's `message_type`): each `*_update` to the topic its producer names, each other type to the one topic its `subscription` fixes.
+ */
+export type BroadcastMessage =
+  | CriticalAlert
+  | SystemEvent
+  | AgentEvent
+  | ProjectIndexEvent
+  | UpdateMessage;
+
+/**
  * A heartbeat; the server answers `pong`.
  */
 export interface Ping {
@@ -535,7 +545,7 @@ export type ClientMessage =
 export interface BroadcastEnvelope {
   subscription: Subscription;
   /**
-   * A broadcast frame type: `*_update`, `critical_alert`, `system_event`, `agent_event` or `project_index_event`.
+   * A broadcast frame type: the `type` of a `BroadcastMessage` (`*_update`, `critical_alert`, `system_event`, `agent_event` or `project_index_event`).
    */
   type: string;
   data: EventData;

@@ -91,18 +91,43 @@ extension String {
     }
 }
 
-/// Compiled `pattern`s, by source. The schema has a handful, so the cache stays small. A `Regex`
-/// is not `Sendable`, so every use of one stays inside the lock.
+/// Compiled `pattern`s, by source. The schema has a handful, so the cache stays small. A pattern
+/// of literals and classes is matched by ``SimplePattern``, outside the lock; a `Regex` is not
+/// `Sendable`, so every use of one stays inside it.
 final class PatternCache: Sendable {
     static let shared = PatternCache()
 
-    private let compiled = Mutex<[String: Regex<AnyRegexOutput>?]>([:])
+    private enum Compiled {
+        case simple(SimplePattern)
+        case regex(Regex<AnyRegexOutput>)
+        case invalid
+    }
+
+    private let compiled = Mutex<[String: Compiled]>([:])
 
     func matches(_ string: String, pattern: String) -> Bool {
-        compiled.withLock { cache in
-            if cache[pattern] == nil { cache[pattern] = .some(try? Regex(pattern)) }
-            guard let regex = cache[pattern] ?? nil else { return false }
-            return string.firstMatch(of: regex) != nil
+        enum Outcome {
+            case decided(Bool)
+            /// Matched after the lock is released: a `SimplePattern` is a value.
+            case simple(SimplePattern)
+        }
+        let outcome: Outcome = compiled.withLock { cache in
+            let entry: Compiled
+            if let cached = cache[pattern] {
+                entry = cached
+            } else {
+                entry = SimplePattern(pattern).map(Compiled.simple) ?? (try? Regex(pattern)).map(Compiled.regex) ?? .invalid
+                cache[pattern] = entry
+            }
+            switch entry {
+            case .simple(let simple): return .simple(simple)
+            case .regex(let regex): return .decided(string.firstMatch(of: regex) != nil)
+            case .invalid: return .decided(false)
+            }
+        }
+        switch outcome {
+        case .decided(let matched): return matched
+        case .simple(let simple): return simple.matches(string)
         }
     }
 }

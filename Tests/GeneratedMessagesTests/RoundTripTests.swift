@@ -52,6 +52,11 @@ import Testing
             #expect(message.type == expected)
             if case .unknown = message { Issue.record("\(fixture) decoded as unknown") }
         }
+        // The member table agrees with decoding: a frame's member is the one its type selects.
+        #expect(message.member == ServerMessage.Member(tag: message.type))
+        if let member = message.member {
+            #expect(member.tag.map { $0 == message.type } ?? message.type.matchesPattern(member.tagPattern ?? ""))
+        }
         try expectLossless(message, original: data)
     }
 
@@ -170,5 +175,31 @@ import Testing
 
     @Test func contractVersionIsExposed() {
         #expect(MessageContract.version == "1.1.0")
+    }
+}
+
+/// The member tables the gateway routes broadcasts by, read off the schema.
+@Suite struct MemberTableTests {
+    @Test func broadcastMembersFixTheirTopicsAsTheSchemaSays() {
+        let topics = Dictionary(
+            uniqueKeysWithValues: BroadcastMessage.Member.allCases.compactMap { member in
+                member.tag.map { ($0, member.constants["subscription"]) }
+            }
+        )
+        #expect(
+            topics == ["critical_alert": "alerts", "system_event": "system", "agent_event": "agents", "project_index_event": "project_index"]
+        )
+        #expect(BroadcastMessage.Member.update.tagPattern == "^[a-z_]+_update$")
+        #expect(BroadcastMessage.Member.update.constants.isEmpty)
+        #expect(BroadcastMessage.Member(tag: "pong") == nil)
+        #expect(ServerMessage.Member(tag: "pong") == .pong)
+        #expect(ServerMessage.Member(tag: "weather_report") == nil)
+    }
+
+    @Test func everyMemberRoundTripsThroughItsTag() {
+        for member in ServerMessage.Member.allCases {
+            if let tag = member.tag { #expect(ServerMessage.Member(tag: tag) == member) }
+        }
+        #expect(ServerMessage.Member.allCases.filter { $0.tag == nil } == [.update])
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 package import GeneratedMessages
 
 /// An event for every subscriber of one topic, from a producer (Redis) or an
@@ -19,72 +20,89 @@ package struct BroadcastEvent: Sendable, Equatable {
         }
     }
 
-    /// The frame types a broadcast may carry besides the `*_update` family, and the topic each requires.
-    package static let fixedTopicTypes: [String: Subscription] = [
-        "critical_alert": .alerts,
-        "system_event": .system,
-        "agent_event": .agents,
-        "project_index_event": .projectIndex,
-    ]
-
-    package static let updatePattern = "^[a-z_]+_update$"
-
     package var type: String
     package var subscription: Subscription
     package var data: [String: JSONValue]
     package var correlationId: String?
+    /// The schema's member of ``BroadcastMessage`` that `type` selects.
+    package var member: BroadcastMessage.Member
+    /// `data` decoded, for the one member whose data the schema gives a shape.
+    private var alertData: CriticalAlertData?
 
-    /// Validates the topic and the type against the contract.
+    /// Validates the topic, the type and the data against the schema's ``BroadcastMessage``.
     package init(type: String, subscription: String, data: [String: JSONValue], correlationId: String?) throws(Invalid) {
         let topic = Subscription(rawValue: subscription)
         if case .unknown = topic { throw .unknownTopic(subscription) }
-        if let required = Self.fixedTopicTypes[type] {
-            guard required == topic else { throw .wrongTopic(type: type, expected: required) }
-        } else if !Self.isUpdateType(type) {
-            throw .unknownType(type)
-        }
-        if type == "critical_alert" {
-            guard let alerts = data["alerts"]?.arrayValue, alerts.allSatisfy({ $0.objectValue != nil }) else {
-                throw .invalidData("critical_alert needs data.alerts, an array of objects")
+        guard let member = BroadcastMessage.Member(tag: type) else { throw .unknownType(type) }
+        if let required = member.requiredTopic, required != topic { throw .wrongTopic(type: type, expected: required) }
+        if member == .criticalAlert {
+            do {
+                alertData = try JSONDecoder().decode(CriticalAlertData.self, from: JSONEncoder().encode(data))
+            } catch {
+                throw .invalidData("\(type) \(Self.describe(error))")
             }
         }
         self.type = type
         self.subscription = topic
         self.data = data
         self.correlationId = correlationId.flatMap(InboundProcessor.echoable)
+        self.member = member
     }
 
-    package var isUpdate: Bool { Self.fixedTopicTypes[type] == nil }
+    /// An event of a member whose topic the schema fixes (`system_event`, `agent_event`, ...).
+    package init(_ member: BroadcastMessage.Member, data: [String: JSONValue], correlationId: String?) throws(Invalid) {
+        guard let type = member.tag, let topic = member.requiredTopic else { preconditionFailure("\(member) has no fixed type and topic") }
+        try self.init(type: type, subscription: topic.rawValue, data: data, correlationId: correlationId)
+    }
 
-    /// `^[a-z_]+_update$`, the schema's pattern for the update family, checked by hand on this hot path.
-    package static func isUpdateType(_ type: String) -> Bool {
-        type.utf8.count > "_update".utf8.count && type.hasSuffix("_update")
-            && type.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "_") }
+    /// Whether the event is of the `*_update` family, whose last data a new dashboard is sent.
+    package var isUpdate: Bool { member == .update }
+
+    /// `data.alerts must be an array`, from a decoding error, for the producer's log and the REST reply.
+    private static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "data: \(error)" }
+        let (path, reason): ([any CodingKey], String) =
+            switch error {
+            case .keyNotFound(let key, let context): (context.codingPath + [key], "is required")
+            case .typeMismatch(let type, let context): (context.codingPath, "must be \(jsonKind(type))")
+            case .valueNotFound(_, let context): (context.codingPath, "must not be null")
+            case .dataCorrupted(let context): (context.codingPath, context.debugDescription)
+            @unknown default: ([], "\(error)")
+            }
+        let keys = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }
+        return "data\(keys.joined()) \(reason)"
+    }
+
+    private static func jsonKind(_ type: Any.Type) -> String {
+        let name = String(describing: type)
+        if name.hasPrefix("Array") { return "an array" }
+        if name.hasPrefix("Dictionary") { return "an object" }
+        if name.hasPrefix("String") { return "a string" }
+        if name.hasPrefix("Bool") { return "a boolean" }
+        return "a number"
     }
 
     /// The typed server message for this event.
     package func message(correlationId: String, timestamp: String) -> ServerMessage {
-        switch type {
-        case "critical_alert":
-            var rest = data
-            rest["alerts"] = nil
-            rest["timestamp"] = nil
-            let alerts = (data["alerts"]?.arrayValue ?? []).compactMap(\.objectValue)
-            return .criticalAlert(
-                CriticalAlert(
-                    data: CriticalAlertData(alerts: alerts, timestamp: data["timestamp"]?.stringValue, additionalProperties: rest),
-                    correlationId: correlationId,
-                    timestamp: timestamp
-                )
-            )
-        case "system_event":
-            return .systemEvent(SystemEvent(data: data, correlationId: correlationId, timestamp: timestamp))
-        case "agent_event":
-            return .agentEvent(AgentEvent(data: data, correlationId: correlationId, timestamp: timestamp))
-        case "project_index_event":
-            return .projectIndexEvent(ProjectIndexEvent(data: data, correlationId: correlationId, timestamp: timestamp))
-        default:
-            return .update(UpdateMessage(type: type, subscription: subscription, data: data, correlationId: correlationId, timestamp: timestamp))
+        switch member {
+        case .criticalAlert:
+            .criticalAlert(CriticalAlert(data: alertData ?? CriticalAlertData(alerts: []), correlationId: correlationId, timestamp: timestamp))
+        case .systemEvent:
+            .systemEvent(SystemEvent(data: data, correlationId: correlationId, timestamp: timestamp))
+        case .agentEvent:
+            .agentEvent(AgentEvent(data: data, correlationId: correlationId, timestamp: timestamp))
+        case .projectIndexEvent:
+            .projectIndexEvent(ProjectIndexEvent(data: data, correlationId: correlationId, timestamp: timestamp))
+        case .update:
+            .update(UpdateMessage(type: type, subscription: subscription, data: data, correlationId: correlationId, timestamp: timestamp))
         }
+    }
+}
+
+extension BroadcastMessage.Member {
+    /// The topic the schema fixes for the member (its `subscription` constant); nil for the
+    /// `*_update` family, which goes to the topic its producer names.
+    package var requiredTopic: Subscription? {
+        constants["subscription"].map(Subscription.init(rawValue:))
     }
 }

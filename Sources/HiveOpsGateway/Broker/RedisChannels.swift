@@ -38,17 +38,16 @@ package enum RedisChannels {
         do {
             switch (channel, pattern) {
             case (systemEvents, nil):
-                return .deliver(try BroadcastEvent(type: "system_event", subscription: "system", data: object, correlationId: correlationId))
+                return .deliver(try BroadcastEvent(.systemEvent, data: object, correlationId: correlationId))
             case (_, agentEventsPattern?):
-                return .deliver(try BroadcastEvent(type: "agent_event", subscription: "agents", data: object, correlationId: correlationId))
+                return .deliver(try BroadcastEvent(.agentEvent, data: object, correlationId: correlationId))
             case (projectIndexEvents, nil):
                 guard case .object(let event) = object["event"] else { return .invalid("no \"event\" object") }
                 let subscribers = object["subscribers"]?.arrayValue?.compactMap(\.stringValue) ?? []
                 guard subscribers.isEmpty || subscribers.contains(where: isConnected) else { return .skip }
                 return .deliver(
                     try BroadcastEvent(
-                        type: "project_index_event",
-                        subscription: "project_index",
+                        .projectIndexEvent,
                         data: event,
                         correlationId: event["correlation_id"]?.stringValue ?? correlationId
                     )

@@ -216,7 +216,7 @@ struct DashboardController {
             ErrorBody(
                 detail: detail,
                 validSubscriptions: Subscription.allCases.map(\.rawValue),
-                validMessageTypes: ["*_update"] + BroadcastEvent.fixedTopicTypes.keys.sorted()
+                validMessageTypes: ["*_update"] + BroadcastMessage.Member.allCases.compactMap(\.tag).sorted()
             )
         ).response(from: request, context: context)
     }

@@ -88,6 +88,14 @@ public struct TaggedUnionDeclaration: Equatable, Sendable {
     public struct Member: Equatable, Sendable {
         public var typeName: String
         public var tag: Tag
+        /// The member's other `const` properties, in schema order: what choosing the member fixes
+        /// besides its tag (the `subscription` of a `critical_alert` is always `alerts`).
+        public var constants: [Constant] = []
+    }
+
+    public struct Constant: Equatable, Sendable {
+        public var jsonName: String
+        public var value: String
     }
 
     /// A property that every member has with the same type (the tag aside): the union offers it

@@ -29,7 +29,7 @@ public struct TypeModelBuilder {
         }
         try builder.rejectAliasCycles()
         builder.markRecursion()
-        builder.findSharedProperties()
+        builder.completeTaggedUnions()
         return TypeModel(version: root.version, declarations: builder.declarations)
     }
 
@@ -477,9 +477,10 @@ public struct TypeModelBuilder {
         }
     }
 
-    /// The properties every member of a tagged union has alike, so that the union offers them (for
-    /// example `correlation_id` on every server frame) and no consumer writes that switch by hand.
-    private mutating func findSharedProperties() {
+    /// What a tagged union knows once its members are declared: the properties every member has
+    /// alike, so that the union offers them (for example `correlation_id` on every server frame),
+    /// and the constants each member fixes, so that no consumer writes either table by hand.
+    private mutating func completeTaggedUnions() {
         let byName = Dictionary(declarations.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         func base(_ type: TypeReference) -> TypeReference {
             if case .nullable(let wrapped) = type { return wrapped }
@@ -501,6 +502,12 @@ public struct TypeModelBuilder {
                 return nil
             }
             guard members.count == union.members.count, let first = members.first else { return declaration }
+            for (index, member) in members.enumerated() {
+                union.members[index].constants = member.properties.compactMap { property in
+                    guard property.jsonName != union.tagProperty, let value = property.constant else { return nil }
+                    return .init(jsonName: property.jsonName, value: value)
+                }
+            }
             if let tag = first.properties.first(where: { $0.jsonName == union.tagProperty }) { union.tagSwiftName = tag.swiftName }
             union.sharedProperties = first.properties.compactMap { property in
                 guard property.jsonName != union.tagProperty, property.constant == nil else { return nil }

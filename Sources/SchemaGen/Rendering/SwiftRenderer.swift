@@ -78,6 +78,14 @@ public struct SwiftRenderer {
                         }
                         writer.line("private var \(box): Indirect<\(type)>")
                     }
+                } else if let defaultValue = property.defaultValue {
+                    // Stored as sent, so that a member that was absent stays absent when re-encoded.
+                    let storage = "_" + property.swiftName
+                    writer.block("public var \(name): \(propertyType(property)) {") { writer in
+                        writer.line("get { \(storage) ?? \(swiftLiteral(defaultValue, type: property.type)) }")
+                        writer.line("set { \(storage) = newValue }")
+                    }
+                    writer.line("private var \(storage): \(propertyType(property))?")
                 } else {
                     writer.line("public var \(name): \(propertyType(property))")
                 }
@@ -146,9 +154,8 @@ public struct SwiftRenderer {
                     continue
                 }
                 let decoded: String
-                if let defaultValue = property.defaultValue {
-                    decoded =
-                        "try container.decodeIfPresent(\(swiftType(property.type)).self, forKey: \(key)) ?? \(swiftLiteral(defaultValue, type: property.type))"
+                if property.defaultValue != nil {
+                    decoded = "try container.decodeIfPresent(\(swiftType(property.type)).self, forKey: \(key))"
                 } else if property.isRequired {
                     decoded = "try container.decode(\(swiftType(property.type)).self, forKey: \(key))"
                 } else if lenient {
@@ -203,6 +210,10 @@ public struct SwiftRenderer {
                     writer.line("try container.encodeIfPresent(\(name), forKey: \(key), orKept: additionalProperties)")
                     continue
                 }
+                if property.defaultValue != nil {
+                    writer.line("try container.encodeIfPresent(\(storageTarget(property)), forKey: \(key))")
+                    continue
+                }
                 let method = isOptional(property) && !property.isRequired ? "encodeIfPresent" : "encode"
                 writer.line("try container.\(method)(\(name), forKey: \(key))")
             }
@@ -212,9 +223,10 @@ public struct SwiftRenderer {
         }
     }
 
-    /// Where an initializer stores the property: the box of a recursive one, else the property.
+    /// Where an initializer stores the property: the box of a recursive one, the as-sent storage of
+    /// a defaulted one, else the property.
     private func storageTarget(_ property: PropertyDeclaration) -> String {
-        property.isRecursive
+        property.isRecursive || property.defaultValue != nil
             ? "self._" + property.swiftName : "self." + Self.identifier(property.swiftName)
     }
 
@@ -315,6 +327,7 @@ public struct SwiftRenderer {
 
     private func render(_ union: TaggedUnionDeclaration, into writer: inout CodeWriter) {
         let caseNames = Self.unionCaseNames(union.members.map(\.typeName))
+        let names = memberNames(of: union, caseNames: caseNames)
         let tagAccessor = Self.identifier(union.tagSwiftName)
         let tagKey = StringLiteral.swift(union.tagProperty)
         writer.docComment(docLines(union.documentation), style: .swift)
@@ -353,34 +366,24 @@ public struct SwiftRenderer {
                 }
             }
             writer.line()
+            writer.docComment(["Which member this is; nil for a frame of a `\(union.tagProperty)` this contract does not know."], style: .swift)
+            writer.block("public var \(names.accessor): \(names.type)? {") { writer in
+                writer.switchBlock("switch self {") { writer in
+                    for caseName in caseNames {
+                        writer.line("case .\(caseName): .\(caseName)")
+                    }
+                    writer.line("case .unknown: nil")
+                }
+            }
+            writer.line()
             writer.block("public init(from decoder: any Decoder) throws {") { writer in
                 writer.line("let container = try decoder.container(keyedBy: AnyCodingKey.self)")
                 writer.line("let tag = try container.decode(String.self, forKey: \(tagKey))")
-                writer.switchBlock("switch tag {") { writer in
+                writer.switchBlock("switch \(names.type)(tag: tag) {") { writer in
                     for (member, caseName) in zip(union.members, caseNames) {
-                        if case .constant(let constant) = member.tag {
-                            writer.line("case \(StringLiteral.swift(constant)): self = .\(caseName)(try \(member.typeName)(from: decoder))")
-                        }
+                        writer.line("case .\(caseName): self = .\(caseName)(try \(member.typeName)(from: decoder))")
                     }
-                    let patternMembers = zip(union.members, caseNames).compactMap { member, caseName -> (String, String, String)? in
-                        if case .pattern(let pattern) = member.tag { return (pattern, caseName, member.typeName) }
-                        return nil
-                    }
-                    if patternMembers.isEmpty {
-                        writer.line("default: self = .unknown(try [String: JSONValue](from: decoder))")
-                    } else {
-                        writer.line("default:")
-                        writer.indented { writer in
-                            for (index, (pattern, caseName, typeName)) in patternMembers.enumerated() {
-                                let keyword = index == 0 ? "if" : "} else if"
-                                writer.line("\(keyword) tag.matchesPattern(\(StringLiteral.swift(pattern))) {")
-                                writer.indented { $0.line("self = .\(caseName)(try \(typeName)(from: decoder))") }
-                            }
-                            writer.line("} else {")
-                            writer.indented { $0.line("self = .unknown(try [String: JSONValue](from: decoder))") }
-                            writer.line("}")
-                        }
-                    }
+                    writer.line("case nil: self = .unknown(try [String: JSONValue](from: decoder))")
                 }
             }
             writer.line()
@@ -390,6 +393,89 @@ public struct SwiftRenderer {
                         writer.line("case .\(caseName)(let value): try value.encode(to: encoder)")
                     }
                     writer.line("case .unknown(let object): try object.encode(to: encoder)")
+                }
+            }
+            writer.line()
+            renderMembers(of: union, caseNames: caseNames, typeName: names.type, into: &writer)
+        }
+    }
+
+    /// The union's members without their content, as a nested enum: what a tag selects, and what
+    /// each member fixes, before or without decoding a frame (the gateway routes broadcasts by it).
+    private func renderMembers(of union: TaggedUnionDeclaration, caseNames: [String], typeName: String, into writer: inout CodeWriter) {
+        let tagKey = "`\(union.tagProperty)`"
+        writer.docComment(
+            ["The members of ``\(union.name)`` without their content: what a \(tagKey) selects, and what each member fixes."],
+            style: .swift
+        )
+        writer.block("public enum \(typeName): Sendable, Hashable, CaseIterable {") { writer in
+            for caseName in caseNames {
+                writer.line("case \(caseName)")
+            }
+            writer.line()
+            writer.docComment(["The member a \(tagKey) selects; nil for a value no member has, which decodes as `unknown`."], style: .swift)
+            writer.block("public init?(tag: String) {") { writer in
+                writer.switchBlock("switch tag {") { writer in
+                    for (member, caseName) in zip(union.members, caseNames) {
+                        if case .constant(let constant) = member.tag {
+                            writer.line("case \(StringLiteral.swift(constant)): self = .\(caseName)")
+                        }
+                    }
+                    let patternMembers = zip(union.members, caseNames).compactMap { member, caseName -> (String, String)? in
+                        if case .pattern(let pattern) = member.tag { return (pattern, caseName) }
+                        return nil
+                    }
+                    if patternMembers.isEmpty {
+                        writer.line("default: return nil")
+                    } else {
+                        writer.line("default:")
+                        writer.indented { writer in
+                            for (index, (pattern, caseName)) in patternMembers.enumerated() {
+                                let keyword = index == 0 ? "if" : "} else if"
+                                writer.line("\(keyword) tag.matchesPattern(\(StringLiteral.swift(pattern))) {")
+                                writer.indented { $0.line("self = .\(caseName)") }
+                            }
+                            writer.line("} else {")
+                            writer.indented { $0.line("return nil") }
+                            writer.line("}")
+                        }
+                    }
+                }
+            }
+            writer.line()
+            writer.docComment(["The member's \(tagKey) when it is one value; nil when it is any value of a pattern."], style: .swift)
+            writer.block("public var tag: String? {") { writer in
+                writer.switchBlock("switch self {") { writer in
+                    for (member, caseName) in zip(union.members, caseNames) {
+                        if case .constant(let constant) = member.tag {
+                            writer.line("case .\(caseName): \(StringLiteral.swift(constant))")
+                        } else {
+                            writer.line("case .\(caseName): nil")
+                        }
+                    }
+                }
+            }
+            writer.line()
+            writer.docComment(["The pattern of the member's \(tagKey) when it is not one value."], style: .swift)
+            writer.block("public var tagPattern: String? {") { writer in
+                writer.switchBlock("switch self {") { writer in
+                    for (member, caseName) in zip(union.members, caseNames) {
+                        if case .pattern(let pattern) = member.tag {
+                            writer.line("case .\(caseName): \(StringLiteral.swift(pattern))")
+                        } else {
+                            writer.line("case .\(caseName): nil")
+                        }
+                    }
+                }
+            }
+            writer.line()
+            writer.docComment(["The properties besides \(tagKey) that the member fixes to one value, by JSON name."], style: .swift)
+            writer.block("public var constants: [String: String] {") { writer in
+                writer.switchBlock("switch self {") { writer in
+                    for (member, caseName) in zip(union.members, caseNames) {
+                        let entries = member.constants.map { "\(StringLiteral.swift($0.jsonName)): \(StringLiteral.swift($0.value))" }
+                        writer.line("case .\(caseName): [\(entries.isEmpty ? ":" : entries.joined(separator: ", "))]")
+                    }
                 }
             }
         }
@@ -455,6 +541,15 @@ public struct SwiftRenderer {
     }
 
     /// `ErrorMessage` → `error`, `UpdateMessage` → `update`, `Pong` → `pong`, made unique.
+    /// The nested members enum's name and the union's accessor for it: `Member` and `member`, or
+    /// the first numbered form free of every declared type (which the nested name would shadow in
+    /// the union's body) and of the union's own cases and properties.
+    private func memberNames(of union: TaggedUnionDeclaration, caseNames: [String]) -> (type: String, accessor: String) {
+        var typeNames = Set(model.declarations.map(\.name)).union(Naming.reservedTypeNames)
+        var memberNames = Set(caseNames + [union.tagSwiftName, "unknown"] + union.sharedProperties.map(\.swiftName))
+        return (Naming.unique("Member", in: &typeNames), Naming.unique("member", in: &memberNames))
+    }
+
     static func unionCaseNames(_ stems: [String]) -> [String] {
         var used: Set<String> = ["unknown"]
         return stems.map { stem in
