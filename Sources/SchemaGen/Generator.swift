@@ -10,10 +10,16 @@ public struct Generator: Sendable {
     public var sourceName: String
     /// The command the TypeScript banner and `check` tell a developer to run.
     public var regenerateCommand: String
+    public var typeScript: TypeScriptRenderer.Configuration
 
-    public init(sourceName: String, regenerateCommand: String = Generator.defaultRegenerateCommand) {
+    public init(
+        sourceName: String,
+        regenerateCommand: String = Generator.defaultRegenerateCommand,
+        typeScript: TypeScriptRenderer.Configuration = .init()
+    ) {
         self.sourceName = sourceName
         self.regenerateCommand = regenerateCommand
+        self.typeScript = typeScript
     }
 
     /// For library callers that name no command; the CLI names the paths it was given.
@@ -32,7 +38,8 @@ public struct Generator: Sendable {
         let model = try TypeModelBuilder.build(root, rootName: rootTypeName)
         return Output(
             swift: SwiftRenderer(model: model, sourceName: sourceName).render(),
-            typeScript: TypeScriptRenderer(model: model, sourceName: sourceName, regenerateCommand: regenerateCommand).render()
+            typeScript: TypeScriptRenderer(model: model, sourceName: sourceName, regenerateCommand: regenerateCommand, configuration: typeScript)
+                .render()
         )
     }
 }

@@ -8,8 +8,9 @@ let usage = """
 
     USAGE:
       schemagen generate --schema <path> [--swift-out <path>] [--ts-out <path>] [--source-name <name>]
-                         [--regenerate-command <text>]
-      schemagen check --schema <path> --ts <path> [--source-name <name>] [--regenerate-command <text>]
+                         [--ts-additional-properties open|closed] [--regenerate-command <text>]
+      schemagen check --schema <path> --ts <path> [--source-name <name>]
+                      [--ts-additional-properties open|closed] [--regenerate-command <text>]
 
     SUBCOMMANDS:
       generate   Writes the Swift and/or TypeScript output. A file is rewritten
@@ -25,6 +26,12 @@ let usage = """
       --ts <path>            The committed TypeScript declarations to compare (check).
       --source-name <name>   The schema's name in the banners; defaults to the last
                              two components of --schema (e.g. schemas/x.schema.json).
+      --ts-additional-properties open|closed
+                             What a TypeScript interface declares for an object whose
+                             schema has no additionalProperties: open (the default, as
+                             JSON Schema and json-schema-to-typescript read it) adds
+                             [k: string]: unknown; closed adds none, so that TypeScript
+                             checks excess properties. Explicit true and false are kept.
       --regenerate-command <text>
                              The command the TypeScript banner and check's drift message
                              tell a developer to run; defaults to this generate command with
@@ -50,7 +57,7 @@ let subcommand = arguments.removeFirst()
 var options: [String: String] = [:]
 while !arguments.isEmpty {
     let flag = arguments.removeFirst()
-    let known = ["--schema", "--swift-out", "--ts-out", "--ts", "--source-name", "--regenerate-command"]
+    let known = ["--schema", "--swift-out", "--ts-out", "--ts", "--source-name", "--ts-additional-properties", "--regenerate-command"]
     guard known.contains(flag) else { fail("unknown option '\(flag)'\n\n" + usage) }
     guard !arguments.isEmpty else { fail("option '\(flag)' needs a value") }
     options[flag] = arguments.removeFirst()
@@ -67,11 +74,20 @@ do {
     fail("cannot read schema '\(schemaPath)': \(error.localizedDescription)")
 }
 
-// The banner names the schema and the output this run actually used, not any project's layout.
+var typeScript = TypeScriptRenderer.Configuration()
+if let value = options["--ts-additional-properties"] {
+    guard let choice = TypeScriptRenderer.Configuration.AbsentAdditionalProperties(rawValue: value) else {
+        fail("--ts-additional-properties must be open or closed, not '\(value)'")
+    }
+    typeScript.absentAdditionalProperties = choice
+}
+
+// The banner names the schema, the output and the options this run actually used, not any project's layout.
 let regenerateCommand =
     options["--regenerate-command"]
     ?? "swift run schemagen generate --schema \(schemaPath) --ts-out \(options["--ts-out"] ?? options["--ts"] ?? "<path>")"
-let generator = Generator(sourceName: sourceName, regenerateCommand: regenerateCommand)
+    + (options["--ts-additional-properties"].map { " --ts-additional-properties \($0)" } ?? "")
+let generator = Generator(sourceName: sourceName, regenerateCommand: regenerateCommand, typeScript: typeScript)
 let output: Generator.Output
 do {
     output = try generator.generate(schemaText: schemaText)

@@ -41,4 +41,27 @@ import Testing
         #expect(check.status == 1)
         #expect(check.stderr.contains("Fix it with:\n  make types"))
     }
+
+    @Test func closedTypesAreAnOptionThatTheBannerRepeats() throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "schemagen-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let schema = directory.appending(path: "shapes.json")
+        let output = directory.appending(path: "shapes.d.ts")
+        try #"{"$defs": {"Point": {"type": "object", "properties": {"x": {"type": "number"}}}}}"#.write(to: schema, atomically: true, encoding: .utf8)
+
+        #expect(try Self.run(["generate", "--schema", schema.path, "--ts-out", output.path]).status == 0)
+        #expect(try String(contentsOf: output, encoding: .utf8).contains("[k: string]: unknown;"))
+        let closed = ["generate", "--schema", schema.path, "--ts-out", output.path, "--ts-additional-properties", "closed"]
+        #expect(try Self.run(closed).status == 0)
+        let text = try String(contentsOf: output, encoding: .utf8)
+        #expect(!text.contains("[k: string]"))
+        #expect(text.contains("--ts-out \(output.path) --ts-additional-properties closed"))
+        #expect(try Self.run(["check", "--schema", schema.path, "--ts", output.path, "--ts-additional-properties", "closed"]).status == 0)
+        #expect(try Self.run(["check", "--schema", schema.path, "--ts", output.path]).status == 1)
+
+        let wrong = try Self.run(["generate", "--schema", schema.path, "--ts-out", output.path, "--ts-additional-properties", "strict"])
+        #expect(wrong.status == 2)
+        #expect(wrong.stderr.contains("--ts-additional-properties must be open or closed, not 'strict'"))
+    }
 }

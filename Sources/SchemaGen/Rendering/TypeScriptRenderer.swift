@@ -1,14 +1,33 @@
 /// Renders a ``TypeModel`` as a TypeScript declaration file in the style of
 /// json-schema-to-typescript: interfaces, literal unions, discriminated unions.
 public struct TypeScriptRenderer {
+    public struct Configuration: Equatable, Sendable {
+        /// What an object whose schema has no `additionalProperties` declares.
+        public enum AbsentAdditionalProperties: String, Equatable, Sendable, CaseIterable {
+            /// `[k: string]: unknown`, as JSON Schema means it and json-schema-to-typescript emits it by default.
+            case open
+            /// No index signature, so that TypeScript checks excess properties of object literals (as
+            /// json-schema-to-typescript's `additionalProperties: false` option does).
+            case closed
+        }
+
+        public var absentAdditionalProperties: AbsentAdditionalProperties = .open
+
+        public init(absentAdditionalProperties: AbsentAdditionalProperties = .open) {
+            self.absentAdditionalProperties = absentAdditionalProperties
+        }
+    }
+
     private let model: TypeModel
     private let sourceName: String
     private let regenerateCommand: String
+    private let configuration: Configuration
 
-    public init(model: TypeModel, sourceName: String, regenerateCommand: String) {
+    public init(model: TypeModel, sourceName: String, regenerateCommand: String, configuration: Configuration = .init()) {
         self.model = model
         self.sourceName = sourceName
         self.regenerateCommand = regenerateCommand
+        self.configuration = configuration
     }
 
     public func render() -> String {
@@ -69,6 +88,9 @@ public struct TypeScriptRenderer {
                 writer.line("[k: string]: \(typeScriptType(valueType));")
             case .kept:
                 // Declared properties must fit the index signature, so only `unknown` is safe.
+                writer.line("[k: string]: unknown;")
+            case .ignored where configuration.absentAdditionalProperties == .open:
+                // The schema allows any other member; the Swift type drops them on decode.
                 writer.line("[k: string]: unknown;")
             case .ignored, .rejected:
                 break
