@@ -15,7 +15,8 @@ import Testing
     @Test func everySupportedKeywordHasASnippet() {
         let expected = [
             "additional-properties", "allof", "allof-intersection", "anyof", "const", "default", "definitions-draft-07", "defs-and-ref", "deprecated",
-            "format-date-time", "items", "nullable-type", "properties-required", "property-names", "recursive-ref", "root-schema", "string-enum",
+            "format-date-time", "implied-types", "items", "nullable-type", "properties-required", "property-names", "recursive-ref", "root-schema",
+            "string-enum",
             "tagged-oneof", "title-description", "type-array", "type-name-collisions", "type-names", "union-member-table", "union-with-properties",
             "version-constant",
         ]

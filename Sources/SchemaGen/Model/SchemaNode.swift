@@ -99,7 +99,8 @@ public final class SchemaNode: Sendable {
 }
 
 extension SchemaNode {
-    /// A copy with some keywords replaced: what an intersection of two nodes builds.
+    /// A copy with some keywords replaced: what an intersection of two nodes builds. A root's copy
+    /// keeps its definitions and version.
     convenience init(
         copying base: SchemaNode,
         pointer: String? = nil,
@@ -140,8 +141,8 @@ extension SchemaNode {
             allOf: allOf ?? base.allOf,
             deprecated: deprecated ?? base.deprecated,
             defaultValue: defaultValue ?? base.defaultValue,
-            definitions: [],
-            version: nil
+            definitions: base.definitions,
+            version: base.version
         )
     }
 

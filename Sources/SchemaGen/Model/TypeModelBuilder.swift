@@ -172,7 +172,9 @@ public struct TypeModelBuilder {
         }
         let unknownKeys: UnknownKeys
         switch flattened.additionalProperties {
-        case .absent: unknownKeys = .ignored
+        // An object that names no member is any object, kept whole as `{"type": "object"}` alone is;
+        // ignoring its unknown members would drop all of them.
+        case .absent: unknownKeys = flattened.properties.isEmpty ? .kept(.json) : .ignored
         case .allowed: unknownKeys = .kept(.json)
         case .forbidden: unknownKeys = .rejected
         case .schema(let schema):
@@ -325,7 +327,9 @@ public struct TypeModelBuilder {
         }
         var alternatives: [TypeReference] = []
         for (index, member) in members.enumerated() {
-            alternatives.append(try reference(for: member, suggestedName: name + "Option\(index + 1)"))
+            let alternative = try reference(for: member, suggestedName: name + "Option\(index + 1)")
+            // Two alternatives of one type are one: the second could never decode.
+            if !alternatives.contains(alternative) { alternatives.append(alternative) }
         }
         return .untaggedUnion(
             UntaggedUnionDeclaration(name: name, alternatives: alternatives, documentation: documentation(node))

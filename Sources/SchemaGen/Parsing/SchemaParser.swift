@@ -84,7 +84,7 @@ public enum SchemaParser {
         if let reference, !reference.hasPrefix("#") {
             throw .unsupported(pointer: pointer + "/$ref", message: "remote reference \"\(reference)\" is not supported")
         }
-        return SchemaNode(
+        let parsed = SchemaNode(
             pointer: pointer,
             title: try string(document["title"], pointer: pointer, keyword: "title"),
             description: try string(document["description"], pointer: pointer, keyword: "description"),
@@ -108,6 +108,22 @@ public enum SchemaParser {
             definitions: isRoot ? try definitions(document, pointer: pointer) : [],
             version: isRoot ? try string(document["version"], pointer: pointer, keyword: "version") : nil
         )
+        let implied = impliedTypes(of: parsed)
+        return implied == parsed.types ? parsed : SchemaNode(copying: parsed, types: implied)
+    }
+
+    /// A node that names no type but uses the keywords of one describes values of that type, as
+    /// json-schema-to-typescript reads it: `additionalProperties` alone an object, `items` alone an
+    /// array. Otherwise the node would become "any JSON value" and drop what those keywords say.
+    private static func impliedTypes(of node: SchemaNode) -> [SchemaNode.PrimitiveType] {
+        guard node.types.isEmpty, node.reference == nil, node.enumValues == nil, node.constValue == nil, node.properties.isEmpty,
+            node.oneOf.isEmpty, node.anyOf.isEmpty, node.allOf.isEmpty
+        else { return node.types }
+        switch (node.additionalProperties.isAbsent, node.items) {
+        case (false, nil): return [.object]
+        case (true, .some): return [.array]
+        default: return node.types
+        }
     }
 
     private static func types(_ value: JSONDocument?, pointer: String) throws(SchemaGenError) -> [SchemaNode.PrimitiveType] {

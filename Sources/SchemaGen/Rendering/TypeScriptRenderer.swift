@@ -86,9 +86,16 @@ public struct TypeScriptRenderer {
             switch object.unknownKeys {
             case .kept(let valueType) where object.properties.isEmpty:
                 writer.line("[k: string]: \(typeScriptType(valueType));")
-            case .kept:
-                // Declared properties must fit the index signature, so only `unknown` is safe.
+            case .kept(.json):
                 writer.line("[k: string]: unknown;")
+            case .kept(let valueType):
+                // Declared properties must fit the index signature: it takes their types too.
+                var types = [typeScriptType(valueType)]
+                for property in object.properties where !types.contains(propertyType(property)) {
+                    types.append(propertyType(property))
+                }
+                if object.properties.contains(where: { !$0.isRequired }) { types.append("undefined") }
+                writer.line("[k: string]: \(types.joined(separator: " | "));")
             case .ignored where configuration.absentAdditionalProperties == .open:
                 // The schema allows any other member; the Swift type drops them on decode.
                 writer.line("[k: string]: unknown;")
