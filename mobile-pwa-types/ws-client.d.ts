@@ -1,7 +1,7 @@
 /**
  * Types of the reference client in ws-client.mjs. See RECONNECTION.md.
  */
-import type { ClientMessage, DisconnectNotice, ServerMessage, Subscription } from "./ws-messages";
+import type { ClientMessage, DisconnectNotice, ServerMessage, Subscription, UnknownServerMessage } from "./ws-messages";
 
 export type ClientState = "idle" | "connecting" | "open" | "waiting" | "reconnecting" | "stopped";
 
@@ -46,7 +46,10 @@ export interface ClosedEvent {
 export interface ClientEvents {
   state: ClientState;
   open: undefined;
+  /** Every frame this contract knows; frames of a newer contract go to `unknown-frame` instead. */
   message: ServerMessage;
+  /** A frame whose `type` no `ServerMessage` member has (from a newer server), as sent. */
+  "unknown-frame": UnknownServerMessage;
   notice: DisconnectNotice;
   closed: ClosedEvent;
   retry: { attempt: number; delayMs: number };

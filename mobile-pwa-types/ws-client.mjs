@@ -1,7 +1,8 @@
 // @ts-check
 /**
- * The HiveOps reference WebSocket client: zero dependencies, ESM, runs in browsers and in
- * Node (global WebSocket; Node 20 needs --experimental-websocket). Copy or import it.
+ * The HiveOps reference WebSocket client: ESM, runs in browsers and in Node (global WebSocket;
+ * Node 20 needs --experimental-websocket), and depends only on the generated
+ * ws-message-guards.mjs beside it. Copy the two or import them.
  * RECONNECTION.md is its contract: states, close codes, notices, backoff, heartbeats.
  *
  * @typedef {import("./ws-messages").ServerMessage} ServerMessage
@@ -10,6 +11,8 @@
  * @typedef {import("./ws-client").HiveOpsClientOptions} HiveOpsClientOptions
  * @typedef {import("./ws-client").ClientState} ClientState
  */
+
+import { isServerMessage } from "./ws-message-guards.mjs";
 
 /** The contract version this client was written against. */
 export const CLIENT_CONTRACT_VERSION = "1.1.0";
@@ -83,7 +86,8 @@ export class HiveOpsClient {
 
   /**
    * Listens for a server frame type (`"pong"`, `"agent_update"`, ...) or a client event
-   * (`"state"`, `"open"`, `"reconnected"`, `"notice"`, `"closed"`, `"version-mismatch"`, `"message"`).
+   * (`"state"`, `"open"`, `"reconnected"`, `"notice"`, `"closed"`, `"version-mismatch"`, `"message"`,
+   * `"unknown-frame"`: a frame whose `type` this contract does not know, from a newer server).
    * @param {string} event
    * @param {(payload: any) => void} handler
    * @returns {() => void} unsubscribes the handler
@@ -188,14 +192,22 @@ export class HiveOpsClient {
 
   /** @param {string} text */
   handleFrame(text) {
-    /** @type {ServerMessage} */
-    let message;
+    /** @type {unknown} */
+    let frame;
     try {
-      message = JSON.parse(text);
+      frame = JSON.parse(text);
     } catch {
       return;
     }
     this.armHeartbeat();
+    if (!isServerMessage(frame)) {
+      // A newer server's frame (or no frame at all): handed on as it is, never as a ServerMessage.
+      if (typeof frame === "object" && frame !== null && typeof (/** @type {{ type?: unknown }} */ (frame).type) === "string") {
+        this.emit("unknown-frame", frame);
+      }
+      return;
+    }
+    const message = frame;
     if (message.type === "connection_established") {
       if (majorOf(message.contract_version) !== majorOf(CLIENT_CONTRACT_VERSION)) {
         this.emit("version-mismatch", { server: message.contract_version, client: CLIENT_CONTRACT_VERSION });

@@ -35,11 +35,13 @@ if grep -E "^$PWD/(Sources|Tests|Plugins)/[^:]+:[0-9]+:[0-9]+: warning:" "$build
 fi
 
 step "schemagen check: the committed TypeScript matches the schema"
-.build/debug/schemagen check --schema schemas/ws_messages.schema.json --ts mobile-pwa-types/ws-messages.d.ts
+.build/debug/schemagen check --schema schemas/ws_messages.schema.json --ts mobile-pwa-types/ws-messages.d.ts \
+  --guards mobile-pwa-types/ws-message-guards.mjs
 
-step "tsc --strict: the declarations, the client's types and two example consumers"
+step "tsc --strict: the declarations, the guards (checkJs), the client's types and two example consumers"
 (cd mobile-pwa-types && tsc --strict --noEmit --module es2020 --target es2020 --moduleResolution node \
-  ws-messages.d.ts ws-client.d.ts examples/consumer.ts examples/client-usage.ts)
+  ws-messages.d.ts ws-message-guards.d.ts ws-client.d.ts examples/consumer.ts examples/client-usage.ts \
+  && tsc --strict --noEmit --allowJs --checkJs --module es2020 --target es2020 --moduleResolution node ws-message-guards.mjs)
 
 step "mobile-pwa-types: the local parity check"
 node mobile-pwa-types/scripts/check-schema-parity.mjs

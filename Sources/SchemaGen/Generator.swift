@@ -4,6 +4,8 @@ public struct Generator: Sendable {
     public struct Output: Equatable, Sendable {
         public var swift: String
         public var typeScript: String
+        /// The type guards module and its declarations, when ``guardsTypesModule`` is set.
+        public var guards: GuardsRenderer.Output?
     }
 
     /// The schema's name as the banners print it (never an absolute path, so output is reproducible).
@@ -11,15 +13,19 @@ public struct Generator: Sendable {
     /// The command the TypeScript banner and `check` tell a developer to run.
     public var regenerateCommand: String
     public var typeScript: TypeScriptRenderer.Configuration
+    /// How the guards' declarations import the TypeScript types (`./ws-messages`); nil renders no guards.
+    public var guardsTypesModule: String?
 
     public init(
         sourceName: String,
         regenerateCommand: String = Generator.defaultRegenerateCommand,
-        typeScript: TypeScriptRenderer.Configuration = .init()
+        typeScript: TypeScriptRenderer.Configuration = .init(),
+        guardsTypesModule: String? = nil
     ) {
         self.sourceName = sourceName
         self.regenerateCommand = regenerateCommand
         self.typeScript = typeScript
+        self.guardsTypesModule = guardsTypesModule
     }
 
     /// For library callers that name no command; the CLI names the paths it was given.
@@ -39,7 +45,10 @@ public struct Generator: Sendable {
         return Output(
             swift: SwiftRenderer(model: model, sourceName: sourceName).render(),
             typeScript: TypeScriptRenderer(model: model, sourceName: sourceName, regenerateCommand: regenerateCommand, configuration: typeScript)
-                .render()
+                .render(),
+            guards: guardsTypesModule.map { module in
+                GuardsRenderer(model: model, sourceName: sourceName, regenerateCommand: regenerateCommand, typesModule: module).render()
+            }
         )
     }
 }

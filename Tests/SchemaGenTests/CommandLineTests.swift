@@ -64,4 +64,31 @@ import Testing
         #expect(wrong.status == 2)
         #expect(wrong.stderr.contains("--ts-additional-properties must be open or closed, not 'strict'"))
     }
+
+    @Test func guardsImportTheTypesFromWhereverTheyAreAndCheckCoversThem() throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "schemagen-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let schema = directory.appending(path: "colors.json")
+        try #"{"$defs": {"Color": {"enum": ["red", "green"]}}}"#.write(to: schema, atomically: true, encoding: .utf8)
+        let types = directory.appending(path: "types/colors.d.ts").path
+        let guards = directory.appending(path: "runtime/colors.mjs").path
+
+        #expect(try Self.run(["generate", "--schema", schema.path, "--ts-out", types, "--guards-out", guards]).status == 0)
+        let declarations = try String(contentsOfFile: directory.appending(path: "runtime/colors.d.ts").path, encoding: .utf8)
+        #expect(declarations.contains(#"import type { Color } from "../types/colors";"#))
+        #expect(try Self.run(["check", "--schema", schema.path, "--ts", types, "--guards", guards]).status == 0)
+
+        try "// stale\n".write(toFile: guards, atomically: true, encoding: .utf8)
+        let check = try Self.run(["check", "--schema", schema.path, "--ts", types, "--guards", guards])
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("\(guards) has drifted"))
+
+        let alone = try Self.run(["generate", "--schema", schema.path, "--guards-out", guards])
+        #expect(alone.status == 2)
+        #expect(alone.stderr.contains("--guards-out needs --ts-out"))
+        let wrongExtension = try Self.run(["generate", "--schema", schema.path, "--ts-out", types, "--guards-out", types])
+        #expect(wrongExtension.status == 2)
+        #expect(wrongExtension.stderr.contains("must end in .mjs or .js"))
+    }
 }

@@ -65,3 +65,33 @@ import Testing
         #expect(diff.contains("+added\n"))
     }
 }
+
+@Suite struct GuardsTests {
+    static let schema = #"""
+        {"$defs": {
+          "A": {"type": "object", "properties": {"kind": {"const": "a"}}, "required": ["kind"]},
+          "B": {"type": "object", "properties": {"kind": {"type": "string", "pattern": "^b_[a-z]+$"}}, "required": ["kind"]},
+          "Event": {"oneOf": [{"$ref": "#/$defs/A"}, {"$ref": "#/$defs/B"}]},
+          "UnknownEvent": {"type": "object", "properties": {"note": {"type": "string"}}},
+          "Color": {"enum": ["red", "green"]}
+        }}
+        """#
+
+    @Test func theUnknownMemberTypeTakesAFreeName() throws {
+        let output = try Generator(sourceName: "events.json").generate(schemaText: Self.schema)
+        #expect(output.typeScript.contains("export interface UnknownEvent {\n  note?: string;"))
+        #expect(output.typeScript.contains("export interface UnknownEvent2 {\n  kind: string;\n  [k: string]: unknown;\n}"))
+        #expect(output.guards == nil, "no guards unless asked for")
+    }
+
+    @Test func guardsCheckTagsAndPatternsAndEnumValues() throws {
+        let guards = try #require(try Generator(sourceName: "events.json", guardsTypesModule: "./events").generate(schemaText: Self.schema).guards)
+        #expect(guards.javaScript.contains(#"const eventTags = new Set(["a"]);"#))
+        #expect(guards.javaScript.contains(#"const eventTagPatterns = /** @type {RegExp[]} */ ([new RegExp("^b_[a-z]+$", "u")]);"#))
+        #expect(guards.javaScript.contains(#"const tag = /** @type {Record<string, unknown>} */ (value)["kind"];"#))
+        #expect(guards.javaScript.contains(#"const colorValues = new Set(["red", "green"]);"#))
+        #expect(guards.declarations.contains(#"import type { Event, Color } from "./events";"#))
+        #expect(guards.declarations.contains("export declare function isEvent(value: unknown): value is Event;"))
+        #expect(guards.declarations.contains("export declare function isColor(value: unknown): value is Color;"))
+    }
+}

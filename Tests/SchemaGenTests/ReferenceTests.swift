@@ -9,10 +9,12 @@ import Testing
     /// What the CLI derives from the paths CI's `schemagen check` is given.
     static let regenerateCommand =
         "swift run schemagen generate --schema schemas/ws_messages.schema.json --ts-out mobile-pwa-types/ws-messages.d.ts"
+        + " --guards-out mobile-pwa-types/ws-message-guards.mjs"
 
     static func generate() throws -> Generator.Output {
         let schema = try String(contentsOf: schemaURL, encoding: .utf8)
-        return try Generator(sourceName: "schemas/ws_messages.schema.json", regenerateCommand: regenerateCommand).generate(schemaText: schema)
+        return try Generator(sourceName: "schemas/ws_messages.schema.json", regenerateCommand: regenerateCommand, guardsTypesModule: "./ws-messages")
+            .generate(schemaText: schema)
     }
 
     @Test func swiftMatchesReference() throws {
@@ -27,6 +29,12 @@ import Testing
             try Self.generate().typeScript,
             path: GoldenFile.packageRoot.appending(path: "mobile-pwa-types/ws-messages.d.ts")
         )
+    }
+
+    @Test func guardsMatchCommittedModule() throws {
+        let guards = try #require(try Self.generate().guards)
+        try GoldenFile.assertMatches(guards.javaScript, path: GoldenFile.packageRoot.appending(path: "mobile-pwa-types/ws-message-guards.mjs"))
+        try GoldenFile.assertMatches(guards.declarations, path: GoldenFile.packageRoot.appending(path: "mobile-pwa-types/ws-message-guards.d.ts"))
     }
 
     @Test func generatingTwiceGivesIdenticalBytes() throws {

@@ -41,3 +41,25 @@ export function subscribe(topics: Subscription[], correlationId?: string): Clien
 }
 
 export const ping: ClientMessage = { type: "ping", timestamp: new Date().toISOString(), client_time: Date.now() };
+
+// Forward compatibility: a newer server may send a frame of a type this contract does not know.
+// The generated guard tells it apart first; after it, the union narrows on `type` as above, and
+// the other branch is the unknown frame, typed as such.
+import type { ErrorCode, UnknownServerMessage } from "../ws-messages";
+import { isErrorCode, isServerMessage } from "../ws-message-guards";
+
+export function receive(frame: ServerMessage | UnknownServerMessage): string {
+  if (!isServerMessage(frame)) {
+    const unknown: UnknownServerMessage = frame;
+    return `skipped a ${unknown.type} frame from a newer contract`;
+  }
+  return describe(frame);
+}
+
+export function errorLabel(code: string): string {
+  if (isErrorCode(code)) {
+    const known: ErrorCode = code;
+    return `known error ${known}`;
+  }
+  return `error ${code} (newer than this client)`;
+}

@@ -39,14 +39,14 @@ window.framesOf = (types, count) => new Promise((resolve, reject) => {
 });
 </script>`;
 
-/** A loopback HTTP server for the page and the client module. */
+/** A loopback HTTP server for the page, the client module and the guards it imports. */
 function servePage() {
   const server = http.createServer((request, response) => {
     const url = new URL(request.url, "http://127.0.0.1");
     if (url.pathname === "/") {
       response.writeHead(200, { "content-type": "text/html" }).end(page);
-    } else if (url.pathname === "/ws-client.mjs") {
-      response.writeHead(200, { "content-type": "text/javascript" }).end(readFileSync(path.join(packageRoot, "ws-client.mjs")));
+    } else if (url.pathname === "/ws-client.mjs" || url.pathname === "/ws-message-guards.mjs") {
+      response.writeHead(200, { "content-type": "text/javascript" }).end(readFileSync(path.join(packageRoot, url.pathname.slice(1))));
     } else {
       response.writeHead(404).end();
     }

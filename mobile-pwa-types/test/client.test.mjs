@@ -193,3 +193,22 @@ test("closing a failed attempt that reports error at once fails it once (Node 20
   timers.advance(500);
   assert.equal(FakeSocket.instances.length, 2, "the retry opened one new socket");
 });
+
+test("a frame of a type this contract does not know goes to unknown-frame, never to message", () => {
+  const { client, socket } = makeClient();
+  const messages = [];
+  const unknown = [];
+  client.on("message", (message) => messages.push(message.type));
+  client.on("unknown-frame", (frame) => unknown.push(frame));
+  client.start();
+  socket().open();
+  socket().receive(established());
+  socket().receive({ type: "agent_heartbeat", agent: "a-1", correlation_id: "h", timestamp: "t" });
+  socket().receive({ type: "task_update", subscription: "tasks", data: {}, correlation_id: "u", timestamp: "t" });
+  socket().receive({ type: "Task_update", subscription: "tasks", data: {}, correlation_id: "v", timestamp: "t" });
+  socket().receive([1, 2, 3]);
+  assert.deepEqual(messages, ["connection_established", "task_update"]);
+  assert.deepEqual(unknown.map((frame) => frame.type), ["agent_heartbeat", "Task_update"]);
+  assert.equal(unknown[0].agent, "a-1", "kept as sent");
+  assert.equal(client.state, "open", "an unknown frame changes nothing else");
+});

@@ -22,12 +22,14 @@ public struct TypeScriptRenderer {
     private let sourceName: String
     private let regenerateCommand: String
     private let configuration: Configuration
+    private let unknownMemberNames: [String: String]
 
     public init(model: TypeModel, sourceName: String, regenerateCommand: String, configuration: Configuration = .init()) {
         self.model = model
         self.sourceName = sourceName
         self.regenerateCommand = regenerateCommand
         self.configuration = configuration
+        self.unknownMemberNames = Self.unknownMemberNames(model)
     }
 
     public func render() -> String {
@@ -63,6 +65,8 @@ public struct TypeScriptRenderer {
                 writer.line("export type \(alias.name) = \(typeScriptType(alias.target));")
             case .taggedUnion(let union):
                 renderUnion(name: union.name, members: union.members.map(\.typeName), documentation: union.documentation, into: &writer)
+                writer.line()
+                renderUnknownMember(of: union, into: &writer)
             case .untaggedUnion(let union):
                 renderUnion(
                     name: union.name,
@@ -103,6 +107,33 @@ public struct TypeScriptRenderer {
                 break
             }
         }
+    }
+
+    /// What a receiver gets when the sender's contract is newer: a tag no member has. The Swift union
+    /// decodes it as `unknown`; this is its TypeScript face, kept out of the union itself so that the
+    /// union still narrows on its tag.
+    private func renderUnknownMember(of union: TaggedUnionDeclaration, into writer: inout CodeWriter) {
+        let name = unknownMemberNames[union.name] ?? "Unknown" + union.name
+        writer.docComment(
+            [
+                "A `\(union.name)` whose `\(union.tagProperty)` no member has: one from a newer contract, which the Swift union decodes as `unknown`. `is\(union.name)` from the generated guards tells the two apart."
+            ],
+            style: .jsDoc
+        )
+        writer.block("export interface \(name) {") { writer in
+            writer.line("\(Self.propertyName(union.tagProperty)): string;")
+            writer.line("[k: string]: unknown;")
+        }
+    }
+
+    /// `Unknown` + each tagged union's name, or its first numbered form that no declared type has.
+    static func unknownMemberNames(_ model: TypeModel) -> [String: String] {
+        var taken = Set(model.declarations.map(\.name)).union(["JSONValue", "ContractVersion"])
+        var names: [String: String] = [:]
+        for case .taggedUnion(let union) in model.declarations {
+            names[union.name] = Naming.unique("Unknown" + union.name, in: &taken)
+        }
+        return names
     }
 
     private func renderUnion(name: String, members: [String], documentation: Documentation, into writer: inout CodeWriter) {
