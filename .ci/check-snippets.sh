@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proves the committed snippet outputs are real code: every expected Swift file
-# type-checks against the GeneratedMessages runtime, every .d.ts under tsc --strict, and a
-# snippet with a roundtrip.swift runs it against its generated code.
+# type-checks against the GeneratedMessages runtime, every .d.ts under tsc --strict, a snippet
+# with a roundtrip.swift runs it against its generated Swift, and one with a usage.ts type-checks
+# it against its generated TypeScript (narrowing, exhaustiveness).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
@@ -24,6 +25,14 @@ for dir in Tests/SchemaGenTests/Snippets/*/; do
   cp "$dir/Expected.d.ts.golden" "$work/$name.d.ts"
   if ! tsc --strict --noEmit "$work/$name.d.ts" >"$work/$name.ts.log" 2>&1; then
     echo "snippet $name: generated TypeScript does not type-check:"; cat "$work/$name.ts.log"; status=1
+  fi
+  if [ -f "$dir/usage.ts" ]; then
+    mkdir -p "$work/$name-usage"
+    cp "$dir/Expected.d.ts.golden" "$work/$name-usage/Expected.d.ts"
+    cp "$dir/usage.ts" "$work/$name-usage/usage.ts"
+    if ! tsc --strict --noEmit --noImplicitReturns "$work/$name-usage/usage.ts" >"$work/$name.usage.log" 2>&1; then
+      echo "snippet $name: usage.ts does not type-check against the generated TypeScript:"; cat "$work/$name.usage.log"; status=1
+    fi
   fi
 done
 [ "$status" = 0 ] && echo "snippets: all $(ls -d Tests/SchemaGenTests/Snippets/*/ | wc -l) type-check in Swift and TypeScript"

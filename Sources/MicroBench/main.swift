@@ -91,8 +91,21 @@ results.append(
     }
 )
 results.append(
-    measure("matchesPattern ^[a-z_]+_update$") {
+    measure("matchesPattern ^[a-z_]+_update$ (SimplePattern)") {
         _ = "system_update".matchesPattern("^[a-z_]+_update$")
+        return 1
+    }
+)
+// The same language with a group, which only Regex takes: the path every pattern took before.
+results.append(
+    measure("matchesPattern ^(?:[a-z_]+)_update$ (Regex)") {
+        _ = "system_update".matchesPattern("^(?:[a-z_]+)_update$")
+        return 1
+    }
+)
+results.append(
+    measure("BroadcastMessage.Member(tag:) of an update type") {
+        _ = BroadcastMessage.Member(tag: "system_update")
         return 1
     }
 )
