@@ -52,6 +52,25 @@ import Testing
         )
     }
 
+    @Test func aBroadcastEnvelopeIsDecodedAsTheSchemaSaysAndAMismatchSaysWhere() throws {
+        #expect(translate("hiveops:ws:broadcast", "{oops") == .invalid("envelope is not JSON"))
+        #expect(translate("hiveops:ws:broadcast", "[1]") == .invalid("envelope must be an object"))
+        #expect(translate("hiveops:ws:broadcast", #"{"subscription":"agents","data":{}}"#) == .invalid("envelope.type is required"))
+        #expect(
+            translate("hiveops:ws:broadcast", #"{"subscription":"agents","type":"agent_update","data":[]}"#)
+                == .invalid("envelope.data must be an object")
+        )
+        #expect(
+            translate("hiveops:ws:broadcast", #"{"subscription":7,"type":"agent_update","data":{}}"#)
+                == .invalid("envelope.subscription must be a string")
+        )
+        // A correlation id that is not a string is kept with the envelope's extras, never echoed.
+        #expect(
+            translate("hiveops:ws:broadcast", #"{"subscription":"agents","type":"agent_update","data":{},"correlation_id":5}"#)
+                == .deliver(try BroadcastEvent(type: "agent_update", subscription: "agents", data: [:], correlationId: nil))
+        )
+    }
+
     @Test func notJSONOrNotAnObjectIsInvalid() {
         #expect(translate("system_events", "{oops") == .invalid("not JSON"))
         #expect(translate("system_events", "[1]") == .invalid("not a JSON object"))

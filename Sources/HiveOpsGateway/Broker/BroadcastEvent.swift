@@ -39,7 +39,7 @@ package struct BroadcastEvent: Sendable, Equatable {
             do {
                 alertData = try JSONDecoder().decode(CriticalAlertData.self, from: JSONEncoder().encode(data))
             } catch {
-                throw .invalidData("\(type) \(Self.describe(error))")
+                throw .invalidData("\(type) \(DecodingErrorDescription.describe(error, root: "data"))")
             }
         }
         self.type = type
@@ -57,30 +57,6 @@ package struct BroadcastEvent: Sendable, Equatable {
 
     /// Whether the event is of the `*_update` family, whose last data a new dashboard is sent.
     package var isUpdate: Bool { member == .update }
-
-    /// `data.alerts must be an array`, from a decoding error, for the producer's log and the REST reply.
-    private static func describe(_ error: any Error) -> String {
-        guard let error = error as? DecodingError else { return "data: \(error)" }
-        let (path, reason): ([any CodingKey], String) =
-            switch error {
-            case .keyNotFound(let key, let context): (context.codingPath + [key], "is required")
-            case .typeMismatch(let type, let context): (context.codingPath, "must be \(jsonKind(type))")
-            case .valueNotFound(_, let context): (context.codingPath, "must not be null")
-            case .dataCorrupted(let context): (context.codingPath, context.debugDescription)
-            @unknown default: ([], "\(error)")
-            }
-        let keys = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }
-        return "data\(keys.joined()) \(reason)"
-    }
-
-    private static func jsonKind(_ type: Any.Type) -> String {
-        let name = String(describing: type)
-        if name.hasPrefix("Array") { return "an array" }
-        if name.hasPrefix("Dictionary") { return "an object" }
-        if name.hasPrefix("String") { return "a string" }
-        if name.hasPrefix("Bool") { return "a boolean" }
-        return "a number"
-    }
 
     /// The typed server message for this event.
     package func message(correlationId: String, timestamp: String) -> ServerMessage {

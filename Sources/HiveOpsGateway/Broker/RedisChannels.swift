@@ -30,6 +30,27 @@ package enum RedisChannels {
         payload: ByteBuffer,
         isConnected: (String) -> Bool
     ) -> Translation {
+        if channel == broadcast, pattern == nil {
+            // The schema's envelope, decoded as such: its shape is not restated here.
+            let envelope: BroadcastEnvelope
+            do {
+                envelope = try JSONDecoder().decode(BroadcastEnvelope.self, from: Data(payload.readableBytesView))
+            } catch {
+                return .invalid(DecodingErrorDescription.describe(error, root: "envelope"))
+            }
+            do {
+                return .deliver(
+                    try BroadcastEvent(
+                        type: envelope.type,
+                        subscription: envelope.subscription.rawValue,
+                        data: envelope.data,
+                        correlationId: envelope.correlationId
+                    )
+                )
+            } catch {
+                return .invalid(error.description)
+            }
+        }
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(payload.readableBytesView)) else {
             return .invalid("not JSON")
         }
@@ -52,11 +73,6 @@ package enum RedisChannels {
                         correlationId: event["correlation_id"]?.stringValue ?? correlationId
                     )
                 )
-            case (broadcast, nil):
-                guard let type = object["type"]?.stringValue, let subscription = object["subscription"]?.stringValue,
-                    case .object(let data) = object["data"]
-                else { return .invalid("needs string type and subscription and an object data") }
-                return .deliver(try BroadcastEvent(type: type, subscription: subscription, data: data, correlationId: correlationId))
             default:
                 return .invalid("unexpected channel")
             }

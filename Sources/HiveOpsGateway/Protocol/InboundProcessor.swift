@@ -109,12 +109,12 @@ package struct InboundProcessor: Sendable {
             let sent = request.additionalProperties["data_type"]
             let name = request.dataType?.rawValue ?? sent.map { $0 == .null ? "" : $0.nameAsSent } ?? ""
             return [.reply(.dataError(dataType: name, error: ErrorText.unknownDataType(name)), correlationId: correlationId)]
-        case .unknown(let object):
-            let type = object["type"]?.stringValue ?? ""
+        case .unknown:
+            let type = message.type
             return [
                 .reply(
                     .error(message: ErrorText.unknownMessageType(type), code: .unknownMessageType),
-                    correlationId: Self.echoable(object["correlation_id"]?.stringValue)
+                    correlationId: Self.echoable(message.correlationId)
                 ),
                 .logUnknownMessageType(type),
             ]
