@@ -20,11 +20,12 @@ public final class RedisConnection: Sendable {
     }
 
     private let channel: any Channel
-    /// Pub/sub messages and confirmations, in order; finished when the connection closes.
-    public let pushes: AsyncStream<RESPValue>
+    /// Pub/sub messages and confirmations, in order, each with when it arrived; finished when the
+    /// connection closes.
+    public let pushes: AsyncStream<RedisPush>
     private let lastRead: LastRead
 
-    private init(channel: any Channel, pushes: AsyncStream<RESPValue>, lastRead: LastRead) {
+    private init(channel: any Channel, pushes: AsyncStream<RedisPush>, lastRead: LastRead) {
         self.channel = channel
         self.pushes = pushes
         self.lastRead = lastRead
@@ -44,7 +45,7 @@ public final class RedisConnection: Sendable {
         limits: RESPDecoder.Limits = RESPDecoder.Limits(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> RedisConnection {
-        let (pushes, continuation) = AsyncStream<RESPValue>.makeStream()
+        let (pushes, continuation) = AsyncStream<RedisPush>.makeStream()
         let lastRead = LastRead()
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.nanoseconds(connectTimeout.components.seconds * 1_000_000_000 + connectTimeout.components.attoseconds / 1_000_000_000))
@@ -55,7 +56,7 @@ public final class RedisConnection: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         RedisChannelHandler(
                             onRead: { lastRead.touch() },
-                            onPush: { continuation.yield($0) },
+                            onPush: { continuation.yield(RedisPush(value: $0, receivedAt: .now)) },
                             onClose: { _ in continuation.finish() }
                         )
                     )

@@ -85,6 +85,10 @@ import Testing
             #expect(object["data"] == route.expectedData)
             if let id = route.expectedCorrelationId { #expect(object["correlation_id"]?.stringValue == id) }
             #expect(try await gateway.metric("hiveops_ws_messages_sent_total") >= 2)
+            // The event's wait from the Redis read to its decoding, recorded before its frame was written.
+            let exposition = try await gateway.request("GET", "/metrics").text
+            #expect(exposition.contains(#"hiveops_ws_broadcast_stage_seconds_count{stage="wait"} 1"#))
+            #expect(exposition.contains("# TYPE hiveops_ws_broadcast_fanout_seconds histogram"))
         }
     }
 

@@ -17,15 +17,25 @@ package struct EventRouter: Sendable {
     }
 
     /// Delivers to this node's subscribers; returns how many took the frame.
+    /// - Parameters:
+    ///   - arrivedAt: when the event reached this node (its bytes read from Redis, or the request
+    ///     that carried it): the fan-out metrics measure from there.
+    ///   - dequeuedAt: when the code that decoded it took it up.
     @discardableResult
-    package func deliver(_ event: BroadcastEvent) -> Int {
+    package func deliver(_ event: BroadcastEvent, arrivedAt: ContinuousClock.Instant? = nil, dequeuedAt: ContinuousClock.Instant? = nil) -> Int {
+        let routingStarted = ContinuousClock.now
+        let timing = ConnectionManager.BroadcastTiming(
+            arrivedAt: arrivedAt ?? routingStarted,
+            dequeuedAt: dequeuedAt ?? arrivedAt ?? routingStarted,
+            routingStartedAt: routingStarted
+        )
         if event.isUpdate { lastKnown.record(type: event.type, topic: event.subscription, data: event.data) }
         // One id and one serialization for the whole broadcast: every recipient gets the same bytes.
         let correlationId = event.correlationId ?? FrameEncoder.newCorrelationId()
         let message = event.message(correlationId: correlationId, timestamp: FrameEncoder.timestamp())
         do {
             let frame = try encoder.frame(for: message, subscription: event.subscription.rawValue)
-            return manager.broadcast(frame, to: event.subscription)
+            return manager.broadcast(frame, to: event.subscription, timing: timing)
         } catch {
             logger.error(
                 "Cannot serialize broadcast",

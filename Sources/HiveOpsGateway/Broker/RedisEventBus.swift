@@ -159,7 +159,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
             group.addTask {
                 var confirmations = 0
                 for await push in connection.pushes {
-                    if try self.handle(push, watchdog: watchdog) {
+                    if try self.handle(push.value, receivedAt: push.receivedAt, watchdog: watchdog) {
                         confirmations += 1
                         if confirmations == expected {
                             watchdog.subscribed()
@@ -182,7 +182,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     }
 
     /// Returns whether the push was a subscription confirmation.
-    private func handle(_ push: RESPValue, watchdog: ListenerWatchdog) throws -> Bool {
+    private func handle(_ push: RESPValue, receivedAt: ContinuousClock.Instant, watchdog: ListenerWatchdog) throws -> Bool {
         if case .error(let message) = push { throw RedisConnection.ConnectionError.errorReply(message) }
         guard let elements = push.elements, let kind = elements.first?.string?.lowercased() else { return false }
         switch kind {
@@ -191,16 +191,17 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         case "pong":
             watchdog.ponged()
         case "message" where elements.count == 3:
-            relay(channel: elements[1].string ?? "", pattern: nil, payload: elements[2])
+            relay(channel: elements[1].string ?? "", pattern: nil, payload: elements[2], receivedAt: receivedAt)
         case "pmessage" where elements.count == 4:
-            relay(channel: elements[2].string ?? "", pattern: elements[1].string, payload: elements[3])
+            relay(channel: elements[2].string ?? "", pattern: elements[1].string, payload: elements[3], receivedAt: receivedAt)
         default:
             break
         }
         return false
     }
 
-    private func relay(channel: String, pattern: String?, payload: RESPValue) {
+    private func relay(channel: String, pattern: String?, payload: RESPValue, receivedAt: ContinuousClock.Instant) {
+        let dequeuedAt = ContinuousClock.now
         metrics.redisMessagesReceived.increment()
         guard case .bulkString(let bytes?) = payload else {
             invalid(channel: channel, reason: "payload is not a string")
@@ -212,7 +213,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
                 logger.notice("Skipped a broadcast already delivered on this node after its PUBLISH failed", metadata: ["correlation_id": "\(id)"])
                 return
             }
-            router.deliver(event)
+            router.deliver(event, arrivedAt: receivedAt, dequeuedAt: dequeuedAt)
         case .skip: break
         case .invalid(let reason): invalid(channel: channel, reason: reason)
         }

@@ -99,9 +99,27 @@ package final class ConnectionManager: Sendable {
         state.withLock { $0.topics[topic]?.count ?? 0 }
     }
 
+    /// When a broadcast's event reached this node, when it was taken up, and when its routing began.
+    package struct BroadcastTiming: Sendable {
+        /// Its bytes read (from Redis, on the connection's event loop) or its request received.
+        package var arrivedAt: ContinuousClock.Instant
+        /// Taken up by the code that decodes it: after `arrivedAt`, the event waited in a queue.
+        package var dequeuedAt: ContinuousClock.Instant
+        /// Decoded and validated: the frame's serialization begins.
+        package var routingStartedAt: ContinuousClock.Instant
+
+        package init(arrivedAt: ContinuousClock.Instant, dequeuedAt: ContinuousClock.Instant, routingStartedAt: ContinuousClock.Instant) {
+            self.arrivedAt = arrivedAt
+            self.dequeuedAt = dequeuedAt
+            self.routingStartedAt = routingStartedAt
+        }
+    }
+
     /// Enqueues one serialized frame for every subscriber of `topic`; returns how many took it.
+    /// With `timing`, records the event's queueing delay and, once every event loop has flushed its
+    /// recipients, the time from its arrival to the last write.
     @discardableResult
-    package func broadcast(_ frame: OutboundFrame, to topic: Subscription) -> Int {
+    package func broadcast(_ frame: OutboundFrame, to topic: Subscription, timing: BroadcastTiming? = nil) -> Int {
         let started = ContinuousClock.now
         let recipients = state.withLock { state -> [Connection] in
             if let cached = state.recipients[topic] { return cached }
@@ -121,7 +139,22 @@ package final class ConnectionManager: Sendable {
                 break
             }
         }
-        flushes.submit()
+        if let timing {
+            let submitted = ContinuousClock.now
+            let stages = metrics.broadcastStages
+            stages.wait.record(timing.arrivedAt.duration(to: timing.dequeuedAt))
+            stages.translate.record(timing.dequeuedAt.duration(to: timing.routingStartedAt))
+            stages.serialize.record(timing.routingStartedAt.duration(to: started))
+            stages.enqueue.record(started.duration(to: submitted))
+            let fanout = metrics.broadcastFanout
+            flushes.submit {
+                let done = ContinuousClock.now
+                stages.flush.record(submitted.duration(to: done))
+                fanout.record(timing.arrivedAt.duration(to: done))
+            }
+        } else {
+            flushes.submit()
+        }
         metrics.lastBroadcastFanout.set(Double(delivered))
         metrics.broadcastDuration.record(started.duration(to: .now))
         return delivered

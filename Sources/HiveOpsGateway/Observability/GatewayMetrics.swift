@@ -32,6 +32,8 @@ package final class GatewayMetrics: Sendable {
     package let connections: Gauge
     package let lastBroadcastFanout: Gauge
     package let broadcastDuration: DurationHistogram
+    package let broadcastFanout: DurationHistogram
+    package let broadcastStages: BroadcastStages
     private let subscribers: [Subscription: Gauge]
 
     package let redisConnected: Gauge
@@ -94,6 +96,19 @@ package final class GatewayMetrics: Sendable {
             ),
             buckets: [.microseconds(10), .microseconds(100), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .seconds(1)]
         )
+        // What a dashboard waits for: from the event's arrival at this node to the last recipient's write.
+        let latencyBuckets: [Duration] = [
+            .microseconds(100), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        broadcastFanout = registry.makeDurationHistogram(
+            descriptor: named(
+                Self.webSocketPrefix + "broadcast_fanout_seconds",
+                "From a broadcast event's arrival at this node (read from Redis, or received over HTTP) until every event loop has written it to its recipients."
+            ),
+            buckets: latencyBuckets
+        )
+        broadcastStages = BroadcastStages(registry: registry, buckets: latencyBuckets)
         var subscribers: [Subscription: Gauge] = [:]
         for subscription in Subscription.allCases {
             subscribers[subscription] = registry.makeGauge(
@@ -117,5 +132,41 @@ package final class GatewayMetrics: Sendable {
 
     package func setSubscribers(_ count: Int, for subscription: Subscription) {
         subscribers[subscription]?.set(Double(count))
+    }
+}
+
+/// Where a broadcast's time goes, stage by stage, from its arrival at this node to its last write:
+/// `hiveops_ws_broadcast_stage_seconds{stage=...}`. Their sum is `hiveops_ws_broadcast_fanout_seconds`.
+package struct BroadcastStages: Sendable {
+    /// Arrival to being taken up: the queueing delay (Redis: from the event loop that read it to the
+    /// task that decodes it).
+    package let wait: DurationHistogram
+    /// Decoding the payload and validating it against the contract.
+    package let translate: DurationHistogram
+    /// Building and serializing the one frame all recipients share.
+    package let serialize: DurationHistogram
+    /// Enqueueing it for every recipient and handing each event loop its flushes.
+    package let enqueue: DurationHistogram
+    /// From then until the last event loop has written it to its recipients' sockets.
+    package let flush: DurationHistogram
+
+    init(registry: PrometheusCollectorRegistry, buckets: [Duration]) {
+        func stage(_ name: String) -> DurationHistogram {
+            registry.makeDurationHistogram(
+                descriptor: MetricNameDescriptor(
+                    metricName: GatewayMetrics.webSocketPrefix + "broadcast_stage_seconds",
+                    unitName: "",
+                    helpText:
+                        "Time a broadcast spends in each stage on this node: wait (its queueing delay), translate, serialize, enqueue, flush."
+                ),
+                labels: [("stage", name)],
+                buckets: buckets
+            )
+        }
+        wait = stage("wait")
+        translate = stage("translate")
+        serialize = stage("serialize")
+        enqueue = stage("enqueue")
+        flush = stage("flush")
     }
 }
