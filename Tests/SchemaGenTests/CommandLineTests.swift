@@ -22,9 +22,15 @@ import Testing
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    @Test func theBannerAndTheDriftFixNameThePathsOfThisRun() throws {
+    /// A new directory of its own under the system's temporary directory; the caller removes it.
+    static func makeTemporaryDirectory() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appending(path: "schemagen-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test func theBannerAndTheDriftFixNameThePathsOfThisRun() throws {
+        let directory = try Self.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let schema = directory.appending(path: "shapes.json")
         let output = directory.appending(path: "out/shapes.d.ts")
@@ -43,8 +49,7 @@ import Testing
     }
 
     @Test func closedTypesAreAnOptionThatTheBannerRepeats() throws {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "schemagen-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Self.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let schema = directory.appending(path: "shapes.json")
         let output = directory.appending(path: "shapes.d.ts")
@@ -66,8 +71,7 @@ import Testing
     }
 
     @Test func guardsImportTheTypesFromWhereverTheyAreAndCheckCoversThem() throws {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "schemagen-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Self.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let schema = directory.appending(path: "colors.json")
         try #"{"$defs": {"Color": {"enum": ["red", "green"]}}}"#.write(to: schema, atomically: true, encoding: .utf8)

@@ -73,18 +73,12 @@ public struct GuardsRenderer {
         javaScript.line("const \(stem)TagPatterns = /** @type {RegExp[]} */ ([\(patterns.joined(separator: ", "))]);")
         let summary =
             "Whether `value` is a member of `\(union.name)` this contract knows: an object whose `\(union.tagProperty)` a member has (its other members are not checked). One of a newer contract is not; the Swift union decodes it as `unknown`."
-        javaScript.docComment(
-            [summary, "@param {unknown} value", "@returns {value is import(\(StringLiteral.json(typesModule))).\(union.name)}"],
-            style: .jsDoc
-        )
-        javaScript.block("export function is\(union.name)(value) {") { writer in
+        renderGuard(of: union.name, summary: summary, javaScript: &javaScript, declarations: &declarations) { writer in
             writer.line("if (typeof value !== \"object\" || value === null) return false;")
             writer.line("const tag = /** @type {Record<string, unknown>} */ (value)[\(tag)];")
             writer.line("if (typeof tag !== \"string\") return false;")
             writer.line("return \(stem)Tags.has(tag) || \(stem)TagPatterns.some((pattern) => pattern.test(tag));")
         }
-        declarations.docComment([summary], style: .jsDoc)
-        declarations.line("export declare function is\(union.name)(value: unknown): value is \(union.name);")
     }
 
     private func render(_ stringEnum: StringEnumDeclaration, javaScript: inout CodeWriter, declarations: inout CodeWriter) {
@@ -92,15 +86,26 @@ public struct GuardsRenderer {
         javaScript.line("const \(stem)Values = new Set([\(stringEnum.values.map(StringLiteral.json).joined(separator: ", "))]);")
         let summary =
             "Whether `value` is one of the `\(stringEnum.name)` values this contract knows. One of a newer contract is not; the Swift enum decodes it as `unknown`."
-        javaScript.docComment(
-            [summary, "@param {unknown} value", "@returns {value is import(\(StringLiteral.json(typesModule))).\(stringEnum.name)}"],
-            style: .jsDoc
-        )
-        javaScript.block("export function is\(stringEnum.name)(value) {") { writer in
+        renderGuard(of: stringEnum.name, summary: summary, javaScript: &javaScript, declarations: &declarations) { writer in
             writer.line("return typeof value === \"string\" && \(stem)Values.has(value);")
         }
+    }
+
+    /// `isName(value)`: the function, documented for checkJs, and its declaration.
+    private func renderGuard(
+        of name: String,
+        summary: String,
+        javaScript: inout CodeWriter,
+        declarations: inout CodeWriter,
+        body: (inout CodeWriter) -> Void
+    ) {
+        javaScript.docComment(
+            [summary, "@param {unknown} value", "@returns {value is import(\(StringLiteral.json(typesModule))).\(name)}"],
+            style: .jsDoc
+        )
+        javaScript.block("export function is\(name)(value) {", body)
         declarations.docComment([summary], style: .jsDoc)
-        declarations.line("export declare function is\(stringEnum.name)(value: unknown): value is \(stringEnum.name);")
+        declarations.line("export declare function is\(name)(value: unknown): value is \(name);")
     }
 
     /// `ServerMessage` → `serverMessage`, for the module's private tables.

@@ -442,41 +442,29 @@ public struct SwiftRenderer {
                     }
                 }
             }
-            writer.line()
-            writer.docComment(["The member's \(tagKey) when it is one value; nil when it is any value of a pattern."], style: .swift)
-            writer.block("public var tag: String? {") { writer in
-                writer.switchBlock("switch self {") { writer in
-                    for (member, caseName) in zip(union.members, caseNames) {
-                        if case .constant(let constant) = member.tag {
-                            writer.line("case .\(caseName): \(StringLiteral.swift(constant))")
-                        } else {
-                            writer.line("case .\(caseName): nil")
+            /// A computed property whose value each member gives.
+            func perMember(_ documentation: String, _ declaration: String, _ value: (TaggedUnionDeclaration.Member) -> String) {
+                writer.line()
+                writer.docComment([documentation], style: .swift)
+                writer.block("public var \(declaration) {") { writer in
+                    writer.switchBlock("switch self {") { writer in
+                        for (member, caseName) in zip(union.members, caseNames) {
+                            writer.line("case .\(caseName): \(value(member))")
                         }
                     }
                 }
             }
-            writer.line()
-            writer.docComment(["The pattern of the member's \(tagKey) when it is not one value."], style: .swift)
-            writer.block("public var tagPattern: String? {") { writer in
-                writer.switchBlock("switch self {") { writer in
-                    for (member, caseName) in zip(union.members, caseNames) {
-                        if case .pattern(let pattern) = member.tag {
-                            writer.line("case .\(caseName): \(StringLiteral.swift(pattern))")
-                        } else {
-                            writer.line("case .\(caseName): nil")
-                        }
-                    }
-                }
+            perMember("The member's \(tagKey) when it is one value; nil when it is any value of a pattern.", "tag: String?") { member in
+                if case .constant(let constant) = member.tag { return StringLiteral.swift(constant) }
+                return "nil"
             }
-            writer.line()
-            writer.docComment(["The properties besides \(tagKey) that the member fixes to one value, by JSON name."], style: .swift)
-            writer.block("public var constants: [String: String] {") { writer in
-                writer.switchBlock("switch self {") { writer in
-                    for (member, caseName) in zip(union.members, caseNames) {
-                        let entries = member.constants.map { "\(StringLiteral.swift($0.jsonName)): \(StringLiteral.swift($0.value))" }
-                        writer.line("case .\(caseName): [\(entries.isEmpty ? ":" : entries.joined(separator: ", "))]")
-                    }
-                }
+            perMember("The pattern of the member's \(tagKey) when it is not one value.", "tagPattern: String?") { member in
+                if case .pattern(let pattern) = member.tag { return StringLiteral.swift(pattern) }
+                return "nil"
+            }
+            perMember("The properties besides \(tagKey) that the member fixes to one value, by JSON name.", "constants: [String: String]") { member in
+                let entries = member.constants.map { "\(StringLiteral.swift($0.jsonName)): \(StringLiteral.swift($0.value))" }
+                return "[\(entries.isEmpty ? ":" : entries.joined(separator: ", "))]"
             }
         }
     }
