@@ -176,6 +176,7 @@ let package = Package(
             dependencies: [
                 "HiveOpsGateway", "GatewayClient", "GeneratedMessages", "RedisClient", "TestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

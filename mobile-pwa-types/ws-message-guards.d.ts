@@ -5,7 +5,7 @@
  *   swift run schemagen generate --schema schemas/ws_messages.schema.json --ts-out mobile-pwa-types/ws-messages.d.ts --guards-out mobile-pwa-types/ws-message-guards.mjs
  */
 
-import type { Subscription, ClientType, DisconnectReason, ErrorCode, DataType, ServerMessage, BroadcastMessage, ClientMessage } from "./ws-messages";
+import type { Subscription, ClientType, DisconnectReason, ErrorCode, DataType, RecoveryFailure, ServerMessage, BroadcastMessage, ClientMessage } from "./ws-messages";
 
 /**
  * Whether `value` is one of the `Subscription` values this contract knows. One of a newer contract is not; the Swift enum decodes it as `unknown`.
@@ -31,6 +31,11 @@ export declare function isErrorCode(value: unknown): value is ErrorCode;
  * Whether `value` is one of the `DataType` values this contract knows. One of a newer contract is not; the Swift enum decodes it as `unknown`.
  */
 export declare function isDataType(value: unknown): value is DataType;
+
+/**
+ * Whether `value` is one of the `RecoveryFailure` values this contract knows. One of a newer contract is not; the Swift enum decodes it as `unknown`.
+ */
+export declare function isRecoveryFailure(value: unknown): value is RecoveryFailure;
 
 /**
  * Whether `value` is a member of `ServerMessage` this contract knows: an object whose `type` a member has (its other members are not checked). One of a newer contract is not; the Swift union decodes it as `unknown`.

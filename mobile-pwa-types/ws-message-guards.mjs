@@ -55,6 +55,16 @@ export function isDataType(value) {
   return typeof value === "string" && dataTypeValues.has(value);
 }
 
+const recoveryFailureValues = new Set(["history_expired", "epoch_changed", "unknown_position", "history_unavailable"]);
+/**
+ * Whether `value` is one of the `RecoveryFailure` values this contract knows. One of a newer contract is not; the Swift enum decodes it as `unknown`.
+ * @param {unknown} value
+ * @returns {value is import("./ws-messages").RecoveryFailure}
+ */
+export function isRecoveryFailure(value) {
+  return typeof value === "string" && recoveryFailureValues.has(value);
+}
+
 const serverMessageTags = new Set(["connection_established", "dashboard_initialized", "subscription_updated", "pong", "error", "data_response", "data_error", "disconnect_notice", "critical_alert", "system_event", "agent_event", "project_index_event"]);
 const serverMessageTagPatterns = /** @type {RegExp[]} */ ([new RegExp("^[a-z_]+_update$", "u")]);
 /**

@@ -70,6 +70,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(Setting.compressionThreshold.help))
     var compressionThreshold: Int?
 
+    @Option(help: ArgumentHelp(Setting.historySize.help))
+    var historySize: Int?
+
+    @Option(help: ArgumentHelp(Setting.historyMaxAge.help))
+    var historyMaxAge: Double?
+
     @Option(help: ArgumentHelp(Setting.idleTimeout.help))
     var idleTimeout: Double?
 
@@ -190,6 +196,10 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.compression.thresholdBytes =
             try settings.integer(compressionThreshold, .compressionThreshold, range: 0...limits.maxFrameBytes)
             ?? configuration.compression.thresholdBytes
+        configuration.history.size = try settings.integer(historySize, .historySize, range: 0...1_000_000) ?? configuration.history.size
+        if let age = try settings.number(historyMaxAge, .historyMaxAge, minimum: 0.001) {
+            configuration.history.maxAge = .seconds(age)
+        }
         if let idle = try settings.number(idleTimeout, .idleTimeout, minimum: 0.001) {
             configuration.timeouts.idle = .seconds(idle)
         }

@@ -90,15 +90,21 @@ public final class RedisConnection: Sendable {
     /// Sends a command and waits for its reply; an error reply throws.
     @discardableResult
     public func command(_ arguments: [String], timeout: Duration = .seconds(3)) async throws -> RESPValue {
+        try await send(arguments, timeout: timeout).get()
+    }
+
+    /// Sends a command now and returns its reply to come: commands sent one after another are
+    /// pipelined, and answered in order. An error reply fails the future.
+    public func send(_ arguments: [String], timeout: Duration = .seconds(3)) -> EventLoopFuture<RESPValue> {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) {
             promise.fail(ConnectionError.timedOut("the reply to \(arguments.first ?? "")"))
         }
         channel.writeAndFlush(RedisRequest(bytes: RESPCommand.encode(arguments), reply: promise), promise: nil)
-        defer { timer.cancel() }
-        let reply = try await promise.futureResult.get()
-        if case .error(let message) = reply { throw ConnectionError.errorReply(message) }
-        return reply
+        return promise.futureResult.always { _ in timer.cancel() }.flatMapThrowing { reply in
+            if case .error(let message) = reply { throw ConnectionError.errorReply(message) }
+            return reply
+        }
     }
 
     /// Sends commands whose answers arrive as pushes (SUBSCRIBE, PSUBSCRIBE, subscribed-mode PING), in one write.

@@ -18,7 +18,7 @@ import Testing
             }
             #expect(established.connectionId == "dash-\(endpoint.rawValue)")
             #expect(established.subscriptions == SubscriptionRules.sorted(endpoint.defaultSubscriptions))
-            #expect(established.contractVersion == "1.1.0")
+            #expect(established.contractVersion == "1.2.0")
             #expect(established.timestamp.hasSuffix("Z"))
             if endpoint.isDashboard {
                 guard case .dashboardInitialized(let initialized) = try await client.receiveMessage() else {

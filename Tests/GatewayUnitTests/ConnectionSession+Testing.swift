@@ -20,7 +20,8 @@ struct SessionHarness {
             configuration: configuration,
             manager: manager,
             metrics: metrics,
-            requestedData: RequestedData(lastKnown: lastKnown, health: health)
+            requestedData: RequestedData(lastKnown: lastKnown, health: health),
+            history: EventHistory(router: router, authority: nil, metrics: metrics)
         )
     }
 

@@ -38,7 +38,7 @@ import Testing
         switch action {
         case .reply(.pong, _): "pong"
         case .reply(.error(_, let code, _), _): "error:\(code.rawValue)"
-        case .reply(.subscriptionUpdated, _): "subscription_updated"
+        case .reply(.subscriptionUpdated, _), .subscribeRecovering: "subscription_updated"
         case .reply(.dataError, _): "data_error"
         case .answerDataRequest: "data_response"
         case .setSubscriptions, .droppedByRateLimit, .disconnectForAbuse, .logUnknownMessageType, .logInvalidSubscriptions: nil

@@ -1,3 +1,4 @@
+import GeneratedMessages
 import HiveOpsGateway
 import NIOCore
 
@@ -11,5 +12,16 @@ extension OutboundFrame {
     ) -> OutboundFrame {
         let bytes = size.map { ByteBuffer(repeating: UInt8(ascii: "x"), count: $0) } ?? ByteBuffer(string: "{}")
         return OutboundFrame(bytes: bytes, type: type, subscription: subscription, correlationId: correlationId)
+    }
+
+    /// A broadcast frame of `topic` at `offset` of `epoch`, its correlation id naming both.
+    static func event(_ topic: Subscription, _ offset: Int, epoch: String = "e1") -> OutboundFrame {
+        OutboundFrame(
+            bytes: ByteBuffer(string: #"{"offset":\#(offset)}"#),
+            type: "agent_update",
+            subscription: topic.rawValue,
+            correlationId: "\(topic.rawValue)-\(offset)",
+            stream: (topic, StreamPosition(epoch: epoch, offset: offset))
+        )
     }
 }

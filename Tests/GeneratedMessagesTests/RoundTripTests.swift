@@ -174,7 +174,7 @@ import Testing
     }
 
     @Test func contractVersionIsExposed() {
-        #expect(MessageContract.version == "1.1.0")
+        #expect(MessageContract.version == "1.2.0")
     }
 }
 

@@ -47,16 +47,27 @@ package func buildApplication(
     let metrics = GatewayMetrics(registry: registry)
     let manager = ConnectionManager(metrics: metrics, logger: logger)
     let lastKnown = LastKnownData()
-    let router = EventRouter(manager: manager, lastKnown: lastKnown, logger: logger)
+    // One node numbers its own events in an epoch of its own; with Redis, Redis numbers them.
+    let router = EventRouter(
+        manager: manager,
+        lastKnown: lastKnown,
+        history: LocalHistory(settings: configuration.history),
+        numbering: configuration.redis == nil ? .local(epoch: FrameEncoder.newCorrelationId()) : .redis,
+        logger: logger
+    )
     var extraServices: [any Service] = []
     let bus: any EventBus
+    var authority: (any HistoryAuthority)?
     if let settings = configuration.redis {
-        let redis = RedisEventBus(settings: settings, router: router, manager: manager, metrics: metrics, logger: logger)
+        let store = RedisHistoryStore(url: settings.url, settings: configuration.history, timeout: settings.timeout, logger: logger)
+        let redis = RedisEventBus(settings: settings, router: router, manager: manager, metrics: metrics, store: store, logger: logger)
         extraServices.append(redis)
         bus = redis
+        authority = store
     } else {
         bus = InProcessEventBus(router: router)
     }
+    let history = EventHistory(router: router, authority: authority, metrics: metrics)
     // A start-up fact, resolved once: the file limit does not change while the gateway runs.
     let connectionCap = configuration.limits.maxConnections ?? max(16, OpenFileLimit.current - 256)
     let health = GatewayHealth(bus: bus, manager: manager, contractVersion: configuration.contractVersion)
@@ -64,7 +75,8 @@ package func buildApplication(
         configuration: configuration,
         manager: manager,
         metrics: metrics,
-        requestedData: RequestedData(lastKnown: lastKnown, health: health)
+        requestedData: RequestedData(lastKnown: lastKnown, health: health),
+        history: history
     )
 
     let httpRouter = Router(context: GatewayRequestContext.self)
@@ -89,7 +101,7 @@ package func buildApplication(
         health: health
     )
     .addRoutes(to: httpRouter.group("/api/dashboard/websocket"))
-    MetricsController(metrics: metrics, access: access).addRoutes(to: httpRouter)
+    MetricsController(metrics: metrics, access: access, history: history).addRoutes(to: httpRouter)
     httpRouter.get("/health") { _, _ in
         let report = health.report()
         return JSONResponse(status: report.status == .unhealthy ? .serviceUnavailable : .ok, report)

@@ -86,6 +86,8 @@ package struct GatewayConfiguration: Sendable {
     package var limits = Limits()
     package var outbound = Outbound()
     package var compression = Compression()
+    /// The event history that reconnecting clients recover from.
+    package var history = HistorySettings()
     package var timeouts = Timeouts()
     /// Credentials, Origin allowlist and topic roles; off by default.
     package var access = AccessSettings()
@@ -93,7 +95,7 @@ package struct GatewayConfiguration: Sendable {
     /// conformance suites (Autobahn). Off by default; never enable it in production.
     package var echoEndpoint = false
     package var contractVersion = MessageContract.version
-    package var supportedVersions = ["1.0.0", MessageContract.version]
+    package var supportedVersions = ["1.0.0", "1.1.0", MessageContract.version]
     package var logLevel: Logger.Level = .info
     package var logFormat = LogFormat.text
 

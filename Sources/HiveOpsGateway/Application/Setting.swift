@@ -140,6 +140,18 @@ extension Setting {
         "Messages below this many bytes go uncompressed on compressed connections.",
         "\(defaults.compression.thresholdBytes)"
     )
+    package static let historySize = server(
+        "--history-size",
+        "WS_HISTORY_SIZE",
+        "Events kept per topic for clients that reconnect (in memory; with Redis, also in Redis Streams); 0 keeps none.",
+        "\(defaults.history.size)"
+    )
+    package static let historyMaxAge = server(
+        "--history-max-age",
+        "WS_HISTORY_MAX_AGE_SECONDS",
+        "Seconds an event is kept for reconnecting clients.",
+        seconds(defaults.history.maxAge)
+    )
     package static let idleTimeout = server(
         "--idle-timeout",
         "WS_IDLE_TIMEOUT_SECONDS",
@@ -224,7 +236,8 @@ extension Setting {
     package static let all: [Setting] = [
         host, port, redisURL, redisBackoffInitial, redisBackoffCap, rateLimitRps, rateLimitBurst, rateLimitCooldown,
         rateLimitAbuseWindow, maxMessageBytes, maxConnections, backpressureThreshold, outboundQueueBytes, outboundQueueFrames,
-        writeDeadline, compression, compressionThreshold, idleTimeout, handshakeTimeout, echoEndpoint, logLevel, logFormat,
+        writeDeadline, compression, compressionThreshold, historySize, historyMaxAge, idleTimeout, handshakeTimeout, echoEndpoint, logLevel,
+        logFormat,
         authRequired, authMode, authToken, adminToken, jwtSecret, jwtPublicKeyFile, jwtIssuer, jwtAudience, jwtLeeway,
         jwtRolesClaim, adminRole, topicRoles, allowedOrigins,
     ]

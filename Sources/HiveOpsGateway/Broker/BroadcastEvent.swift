@@ -58,19 +58,38 @@ package struct BroadcastEvent: Sendable, Equatable {
     /// Whether the event is of the `*_update` family, whose last data a new dashboard is sent.
     package var isUpdate: Bool { member == .update }
 
-    /// The typed server message for this event.
-    package func message(correlationId: String, timestamp: String) -> ServerMessage {
-        switch member {
+    /// The typed server message for this event, at its place in the topic's history when it has one.
+    package func message(correlationId: String, timestamp: String, position: StreamPosition? = nil) -> ServerMessage {
+        let (offset, epoch) = (position?.offset, position?.epoch)
+        return switch member {
         case .criticalAlert:
-            .criticalAlert(CriticalAlert(data: alertData ?? CriticalAlertData(alerts: []), correlationId: correlationId, timestamp: timestamp))
+            .criticalAlert(
+                CriticalAlert(
+                    data: alertData ?? CriticalAlertData(alerts: []),
+                    correlationId: correlationId,
+                    timestamp: timestamp,
+                    offset: offset,
+                    epoch: epoch
+                )
+            )
         case .systemEvent:
-            .systemEvent(SystemEvent(data: data, correlationId: correlationId, timestamp: timestamp))
+            .systemEvent(SystemEvent(data: data, correlationId: correlationId, timestamp: timestamp, offset: offset, epoch: epoch))
         case .agentEvent:
-            .agentEvent(AgentEvent(data: data, correlationId: correlationId, timestamp: timestamp))
+            .agentEvent(AgentEvent(data: data, correlationId: correlationId, timestamp: timestamp, offset: offset, epoch: epoch))
         case .projectIndexEvent:
-            .projectIndexEvent(ProjectIndexEvent(data: data, correlationId: correlationId, timestamp: timestamp))
+            .projectIndexEvent(ProjectIndexEvent(data: data, correlationId: correlationId, timestamp: timestamp, offset: offset, epoch: epoch))
         case .update:
-            .update(UpdateMessage(type: type, subscription: subscription, data: data, correlationId: correlationId, timestamp: timestamp))
+            .update(
+                UpdateMessage(
+                    type: type,
+                    subscription: subscription,
+                    data: data,
+                    correlationId: correlationId,
+                    timestamp: timestamp,
+                    offset: offset,
+                    epoch: epoch
+                )
+            )
         }
     }
 }

@@ -15,8 +15,9 @@ package enum RedisChannels {
 
     package enum Translation: Equatable, Sendable {
         case deliver(BroadcastEvent)
-        /// A project index event for subscribers none of whom is connected here.
-        case skip
+        /// A project index event for subscribers none of whom is connected here: recorded in the
+        /// history, not delivered here.
+        case recordOnly(BroadcastEvent)
         case invalid(String)
     }
 
@@ -65,14 +66,12 @@ package enum RedisChannels {
             case (projectIndexEvents, nil):
                 guard case .object(let event) = object["event"] else { return .invalid("no \"event\" object") }
                 let subscribers = object["subscribers"]?.arrayValue?.compactMap(\.stringValue) ?? []
-                guard subscribers.isEmpty || subscribers.contains(where: isConnected) else { return .skip }
-                return .deliver(
-                    try BroadcastEvent(
-                        .projectIndexEvent,
-                        data: event,
-                        correlationId: event["correlation_id"]?.stringValue ?? correlationId
-                    )
+                let relayed = try BroadcastEvent(
+                    .projectIndexEvent,
+                    data: event,
+                    correlationId: event["correlation_id"]?.stringValue ?? correlationId
                 )
+                return subscribers.isEmpty || subscribers.contains(where: isConnected) ? .deliver(relayed) : .recordOnly(relayed)
             default:
                 return .invalid("unexpected channel")
             }

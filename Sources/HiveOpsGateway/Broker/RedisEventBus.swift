@@ -9,8 +9,10 @@ import Synchronization
 
 /// The scale-out broker: a listener subscribed to the HiveOps channels relays
 /// what producers publish to this node's subscribers, and REST broadcasts are
-/// published to Redis so that they reach the subscribers of every node.
-/// While Redis is away the gateway keeps serving; broadcasts are delivered locally.
+/// published to Redis so that they reach the subscribers of every node. Each event is recorded
+/// in the shared history (``RedisHistoryStore``) before it is delivered, at the position every
+/// node agrees on. While Redis is away the gateway keeps serving; broadcasts are delivered
+/// locally, without a position.
 package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     package struct Settings: Sendable {
         package var url: RedisURL
@@ -36,6 +38,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     private let router: EventRouter
     private let manager: ConnectionManager
     private let metrics: GatewayMetrics
+    private let store: RedisHistoryStore
     private let logger: Logger
     private let status = Mutex(Status())
     private let publisher = Mutex<RedisConnection?>(nil)
@@ -48,6 +51,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         router: EventRouter,
         manager: ConnectionManager,
         metrics: GatewayMetrics,
+        store: RedisHistoryStore,
         logger: Logger,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
@@ -55,6 +59,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         self.router = router
         self.manager = manager
         self.metrics = metrics
+        self.store = store
         var logger = logger
         logger[metadataKey: "redis"] = "\(settings.url)"
         self.logger = logger
@@ -68,6 +73,9 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     // MARK: - EventBus
 
     package func publish(_ event: BroadcastEvent) async throws -> PublishReceipt {
+        // Every node records the event under one id, and names it alike: give it one here.
+        var event = event
+        if event.correlationId == nil { event.correlationId = FrameEncoder.newCorrelationId() }
         var used: RedisConnection?
         do {
             let connection = try await publisherConnection()
@@ -142,6 +150,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
             }
         }
         publisher.withLock { $0?.close() }
+        store.close()
         setConnected(false)
     }
 
@@ -159,10 +168,12 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
             group.addTask {
                 var confirmations = 0
                 for await push in connection.pushes {
-                    if try self.handle(push.value, receivedAt: push.receivedAt, watchdog: watchdog) {
+                    if try await self.handle(push.value, receivedAt: push.receivedAt, watchdog: watchdog) {
                         confirmations += 1
                         if confirmations == expected {
                             watchdog.subscribed()
+                            // Positions first: a client that connects once /health says healthy is told them.
+                            await self.learnPositions()
                             self.setConnected(true)
                             self.logger.info("Redis listener subscribed")
                         }
@@ -182,7 +193,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     }
 
     /// Returns whether the push was a subscription confirmation.
-    private func handle(_ push: RESPValue, receivedAt: ContinuousClock.Instant, watchdog: ListenerWatchdog) throws -> Bool {
+    private func handle(_ push: RESPValue, receivedAt: ContinuousClock.Instant, watchdog: ListenerWatchdog) async throws -> Bool {
         if case .error(let message) = push { throw RedisConnection.ConnectionError.errorReply(message) }
         guard let elements = push.elements, let kind = elements.first?.string?.lowercased() else { return false }
         switch kind {
@@ -191,16 +202,26 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         case "pong":
             watchdog.ponged()
         case "message" where elements.count == 3:
-            relay(channel: elements[1].string ?? "", pattern: nil, payload: elements[2], receivedAt: receivedAt)
+            await relay(channel: elements[1].string ?? "", pattern: nil, payload: elements[2], receivedAt: receivedAt)
         case "pmessage" where elements.count == 4:
-            relay(channel: elements[2].string ?? "", pattern: elements[1].string, payload: elements[3], receivedAt: receivedAt)
+            await relay(channel: elements[2].string ?? "", pattern: elements[1].string, payload: elements[3], receivedAt: receivedAt)
         default:
             break
         }
         return false
     }
 
-    private func relay(channel: String, pattern: String?, payload: RESPValue, receivedAt: ContinuousClock.Instant) {
+    /// Where each topic stands, from Redis, once subscribed: a connection that registers now is told
+    /// a position every later event comes after.
+    private func learnPositions() async {
+        do {
+            for (topic, position) in try await store.positions() { router.history.advance(topic, to: position) }
+        } catch {
+            logger.warning("Cannot read the history's positions from Redis", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func relay(channel: String, pattern: String?, payload: RESPValue, receivedAt: ContinuousClock.Instant) async {
         let dequeuedAt = ContinuousClock.now
         metrics.redisMessagesReceived.increment()
         guard case .bulkString(let bytes?) = payload else {
@@ -213,9 +234,27 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
                 logger.notice("Skipped a broadcast already delivered on this node after its PUBLISH failed", metadata: ["correlation_id": "\(id)"])
                 return
             }
-            router.deliver(event, arrivedAt: receivedAt, dequeuedAt: dequeuedAt)
-        case .skip: break
+            let (event, position) = await record(event, channel: channel, payload: bytes)
+            router.deliver(event, recorded: position, arrivedAt: receivedAt, dequeuedAt: dequeuedAt)
+        case .recordOnly(let event):
+            let (event, position) = await record(event, channel: channel, payload: bytes)
+            if let position { router.pass(event, recorded: position) }
         case .invalid(let reason): invalid(channel: channel, reason: reason)
+        }
+    }
+
+    /// Records the event in the shared history (once for all nodes) and returns it with the id every
+    /// node gives it, and its position; no position when Redis could not record it in time.
+    private func record(_ event: BroadcastEvent, channel: String, payload: ByteBuffer) async -> (BroadcastEvent, StreamPosition?) {
+        let eventId = RedisHistoryStore.eventId(channel: channel, payload: payload)
+        var event = event
+        if event.correlationId == nil { event.correlationId = RedisHistoryStore.correlationId(forEventId: eventId) }
+        do {
+            return (event, try await store.record(event, eventId: eventId, timestamp: FrameEncoder.timestamp()))
+        } catch {
+            metrics.historyRecordFailures.increment()
+            logger.warning("Cannot record an event in the history: delivered without a position", metadata: ["error": "\(error)"])
+            return (event, nil)
         }
     }
 

@@ -1,5 +1,5 @@
 package import Foundation
-import GeneratedMessages
+package import GeneratedMessages
 package import Logging
 package import NIOCore
 import Synchronization
@@ -42,6 +42,8 @@ package final class Connection: Sendable {
     private struct State {
         var machine: ConnectionStateMachine
         var hooks: SocketHooks?
+        /// Where replayed history meets the live stream; nil once it has nothing to hold or drop.
+        var gate: ReplayGate?
 
         /// The hooks to schedule a flush with, when the machine says one is owed.
         func hooks(if schedule: Bool) -> SocketHooks? { schedule ? hooks : nil }
@@ -65,7 +67,8 @@ package final class Connection: Sendable {
         credentialExpiry: ContinuousClock.Instant? = nil,
         now: ContinuousClock.Instant,
         logger: Logger,
-        hooks: SocketHooks
+        hooks: SocketHooks,
+        holdUntilGreeting: Bool = false
     ) {
         self.id = id
         self.endpoint = endpoint
@@ -75,7 +78,8 @@ package final class Connection: Sendable {
         self.state = Mutex(
             State(
                 machine: ConnectionStateMachine(queue: queue, idleTimeout: idleTimeout, credentialExpiry: credentialExpiry, now: now),
-                hooks: hooks
+                hooks: hooks,
+                gate: holdUntilGreeting ? ReplayGate(capacity: queue.maxFrames) : nil
             )
         )
     }
@@ -113,13 +117,65 @@ package final class Connection: Sendable {
 
     private func enqueueDeferringFlush(_ frame: OutboundFrame, now: ContinuousClock.Instant) -> (EnqueueOutcome, SocketHooks?) {
         state.withLock { state -> (EnqueueOutcome, SocketHooks?) in
-            switch state.machine.enqueue(frame, now: now) {
+            switch state.gate?.admit(frame) {
+            case nil, .pass?:
+                break
+            case .hold?, .drop?:
+                return (.enqueued, nil)
+            case .overflow?:
+                // Held past what its queue may hold: a slow consumer, like a full queue.
+                let accepted = state.machine.requestClose(.backpressure(failures: 1), now: now)
+                if case .accepted(let schedule) = accepted { return (.failed(consecutiveFailures: 1, closing: true), state.hooks(if: schedule)) }
+                return (.notOpen, nil)
+            }
+            return switch state.machine.enqueue(frame, now: now) {
             case .enqueued(let schedule): (.enqueued, state.hooks(if: schedule))
             case .rejected(let failures): (.failed(consecutiveFailures: failures, closing: false), nil)
             case .rejectedAndClosing(let failures): (.failed(consecutiveFailures: failures, closing: true), state.hooks)
             case .notOpen: (.notOpen, nil)
             }
         }
+    }
+
+    // MARK: - Replays
+
+    /// Starts holding the live frames of `topics` until their recovered events are released.
+    package func hold(_ topics: Set<Subscription>) {
+        state.withLock { state in
+            if state.gate == nil { state.gate = ReplayGate(capacity: state.machine.queueCapacity, holdingEverything: false) }
+            state.gate?.hold(topics)
+        }
+    }
+
+    /// Queues `leading` (the greeting, or a `subscription_updated`), then each topic's replayed
+    /// frames, then the live frames held meanwhile that no replay or greeting position covers;
+    /// ends the hold of `topics` (of everything, with `greeting`). Returns the frames that did not fit.
+    @discardableResult
+    package func release(
+        _ topics: Set<Subscription>,
+        greeting: Bool,
+        leading: [OutboundFrame],
+        replays: [Subscription: [OutboundFrame]] = [:],
+        covered: [Subscription: StreamPosition],
+        now: ContinuousClock.Instant = .now
+    ) -> Int {
+        let (rejected, flush) = state.withLock { state -> (Int, SocketHooks?) in
+            guard var gate = state.gate else { return (0, nil) }
+            state.gate = nil
+            let frames = gate.release(topics, greeting: greeting, leading: leading, replays: replays, covered: covered)
+            if !gate.isIdle { state.gate = gate }
+            var (rejected, schedule) = (0, false)
+            for frame in frames {
+                switch state.machine.enqueue(frame, now: now) {
+                case .enqueued(let owed): schedule = schedule || owed
+                case .rejected, .rejectedAndClosing: rejected += 1
+                case .notOpen: return (0, nil)
+                }
+            }
+            return (rejected, state.hooks(if: schedule || rejected > 0))
+        }
+        flush?.scheduleFlush()
+        return rejected
     }
 
     /// Asks for a notice and a close. The first request wins; returns whether this one did.

@@ -8,6 +8,8 @@ extension ConnectionSession {
         let manager: ConnectionManager
         let metrics: GatewayMetrics
         let requestedData: RequestedData
+        /// Positions and recoveries: this node's log, and the shared history with Redis.
+        let history: EventHistory
         let encoder = FrameEncoder()
         /// The shared zlib streams of every permessage-deflate connection.
         let compression: MessageCompression
@@ -16,12 +18,14 @@ extension ConnectionSession {
             configuration: GatewayConfiguration,
             manager: ConnectionManager,
             metrics: GatewayMetrics,
-            requestedData: RequestedData
+            requestedData: RequestedData,
+            history: EventHistory
         ) {
             self.configuration = configuration
             self.manager = manager
             self.metrics = metrics
             self.requestedData = requestedData
+            self.history = history
             self.compression = MessageCompression(thresholdBytes: configuration.compression.thresholdBytes, metrics: metrics)
         }
     }

@@ -60,7 +60,9 @@ final class ConnectionSession {
             credentialExpiry: grant.expiresAt.map { now + .seconds($0.timeIntervalSinceNow) },
             now: now,
             logger: logger,
-            hooks: hooks
+            hooks: hooks,
+            // Registered before its greeting is queued: broadcasts wait behind the greeting.
+            holdUntilGreeting: true
         )
         processor = InboundProcessor(
             subscriptions: subscriptions,
@@ -81,7 +83,10 @@ final class ConnectionSession {
         if connection.logger.logLevel <= .info {
             connection.logger.info("WebSocket opened", metadata: ["remote": "\(remote?.description ?? "unknown")"])
         }
-        greet(errors: greetingErrors)
+        let (plan, invalidOffsets) = RecoveryPlan.fromQuery(epoch: query["epoch"].map(String.init), offsets: query["offsets"].map(String.init))
+        var errors = greetingErrors
+        if !invalidOffsets.isEmpty { errors.append(.error(message: ErrorText.invalidOffsets(invalidOffsets), code: .invalidMessage)) }
+        greet(errors: errors, recovering: plan?.restricted(to: subscriptions.topics))
     }
 
     /// Applies the inbound rules to one message.
@@ -126,43 +131,59 @@ final class ConnectionSession {
         return frame
     }
 
-    /// `connection_established` first; on the dashboard, `dashboard_initialized` second; then any query errors.
-    private func greet(errors: [InboundProcessor.Reply]) {
-        let serverTime = FrameEncoder.timestamp()
-        let subscriptions = processor.subscriptions.sorted
-        var messages: [ServerMessage] = [
-            .connectionEstablished(
-                ConnectionEstablished(
-                    connectionId: connection.id,
-                    subscriptions: subscriptions,
-                    serverTime: serverTime,
-                    contractVersion: dependencies.configuration.contractVersion,
-                    correlationId: FrameEncoder.newCorrelationId(),
-                    timestamp: serverTime
-                )
-            )
-        ]
-        if endpoint.isDashboard {
-            messages.append(
-                .dashboardInitialized(
-                    DashboardInitialized(
-                        subscriptions: subscriptions,
-                        contractVersion: dependencies.configuration.contractVersion,
-                        connectionInfo: ConnectionInfo(
-                            connectionId: connection.id,
-                            clientType: endpoint.clientType,
-                            serverTime: serverTime,
-                            contractVersion: dependencies.configuration.contractVersion
-                        ),
-                        snapshot: dependencies.requestedData.snapshot(for: processor.subscriptions.topics),
-                        correlationId: FrameEncoder.newCorrelationId(),
-                        timestamp: serverTime
-                    )
-                )
+    /// `connection_established` first; on the dashboard, `dashboard_initialized` second; then any
+    /// query errors; then, for the topics the query asked to recover, the missed events; then the
+    /// live frames held meanwhile. Each topic's position is read after the connection registered.
+    private func greet(errors: [InboundProcessor.Reply], recovering plan: RecoveryPlan?) {
+        let topics = processor.subscriptions.topics
+        let streams = dependencies.history.streams(of: topics)
+        let greeting = Greeting(
+            dependencies: dependencies,
+            connectionId: connection.id,
+            endpoint: endpoint,
+            topics: topics,
+            errors: errors
+        )
+        guard let plan, !plan.offsets.isEmpty else {
+            connection.release([], greeting: true, leading: greeting.frames(streams: streams), covered: streams.positions)
+            return
+        }
+        let (history, connection) = (dependencies.history, connection)
+        Task {
+            let outcomes = await history.recover(plan)
+            connection.release(
+                [],
+                greeting: true,
+                leading: greeting.frames(streams: streams.merging(outcomes.mapValues(\.stream)) { $1 }),
+                replays: outcomes.mapValues(\.replay),
+                covered: streams.positions.merging(outcomes.compactMapValues(\.covered)) { $1 }
             )
         }
-        for message in messages { send(message) }
-        for error in errors { reply(error, correlationId: nil) }
+    }
+
+    /// A `subscribe` that recovers the topics it adds: their live frames wait until the
+    /// `subscription_updated` and the replays are queued.
+    private func subscribeRecovering(_ topics: Set<Subscription>, plan: RecoveryPlan, correlationId: String?) {
+        let recovering = Set(plan.offsets.keys)
+        connection.hold(recovering)
+        dependencies.manager.updateSubscriptions(of: connection, to: topics)
+        let streams = dependencies.history.streams(of: topics)
+        let (dependencies, connection) = (dependencies, connection)
+        Task {
+            let outcomes = await dependencies.history.recover(plan)
+            let reply = try? dependencies.encoder.frame(
+                for: .subscriptionUpdated(SubscriptionRules.sorted(topics)),
+                correlationId: correlationId,
+                streams: TopicStream.wire(streams.merging(outcomes.mapValues(\.stream)) { $1 })
+            )
+            connection.release(
+                recovering,
+                greeting: false,
+                leading: reply.map { [$0] } ?? [],
+                replays: outcomes.mapValues(\.replay),
+                covered: outcomes.compactMapValues(\.covered)
+            )
+        }
     }
 
     private func perform(_ action: InboundProcessor.Action, now: ContinuousClock.Instant) {
@@ -171,6 +192,8 @@ final class ConnectionSession {
             self.reply(reply, correlationId: correlationId)
         case .setSubscriptions(let subscriptions):
             dependencies.manager.updateSubscriptions(of: connection, to: subscriptions)
+        case .subscribeRecovering(let subscriptions, let plan, let correlationId):
+            subscribeRecovering(subscriptions, plan: plan, correlationId: correlationId)
         case .answerDataRequest(let dataType, let correlationId):
             let response = ServerMessage.dataResponse(
                 DataResponse(
@@ -200,8 +223,11 @@ final class ConnectionSession {
     }
 
     private func reply(_ reply: InboundProcessor.Reply, correlationId: String?) {
+        // A `subscription_updated` says where each topic stands, read after the index changed.
+        var streams: TopicStreams?
+        if case .subscriptionUpdated = reply { streams = TopicStream.wire(dependencies.history.streams(of: processor.subscriptions.topics)) }
         do {
-            enqueue(try dependencies.encoder.frame(for: reply, correlationId: correlationId))
+            enqueue(try dependencies.encoder.frame(for: reply, correlationId: correlationId, streams: streams))
         } catch {
             connection.logger.error("Cannot serialize a reply", metadata: ["error": "\(error)"])
         }
@@ -227,5 +253,70 @@ extension InboundProcessor.Message {
         switch self {
         case .text(let buffer), .binary(let buffer): buffer.readableBytes
         }
+    }
+}
+
+/// The frames that open a dashboard connection, built from values only: a recovery finishes them
+/// on another task.
+struct Greeting: Sendable {
+    let dependencies: ConnectionSession.Dependencies
+    let connectionId: String
+    let endpoint: DashboardEndpoint
+    let topics: Set<Subscription>
+    let errors: [InboundProcessor.Reply]
+
+    func frames(streams: [Subscription: TopicStream]) -> [OutboundFrame] {
+        let serverTime = FrameEncoder.timestamp()
+        let subscriptions = SubscriptionRules.sorted(topics)
+        let contractVersion = dependencies.configuration.contractVersion
+        var messages: [ServerMessage] = [
+            .connectionEstablished(
+                ConnectionEstablished(
+                    connectionId: connectionId,
+                    subscriptions: subscriptions,
+                    serverTime: serverTime,
+                    contractVersion: contractVersion,
+                    streams: TopicStream.wire(streams),
+                    correlationId: FrameEncoder.newCorrelationId(),
+                    timestamp: serverTime
+                )
+            )
+        ]
+        if endpoint.isDashboard {
+            messages.append(
+                .dashboardInitialized(
+                    DashboardInitialized(
+                        subscriptions: subscriptions,
+                        contractVersion: contractVersion,
+                        connectionInfo: ConnectionInfo(
+                            connectionId: connectionId,
+                            clientType: endpoint.clientType,
+                            serverTime: serverTime,
+                            contractVersion: contractVersion
+                        ),
+                        snapshot: dependencies.requestedData.snapshot(for: topics),
+                        correlationId: FrameEncoder.newCorrelationId(),
+                        timestamp: serverTime
+                    )
+                )
+            )
+        }
+        var frames = messages.compactMap { try? dependencies.encoder.frame(for: $0) }
+        frames += errors.compactMap { try? dependencies.encoder.frame(for: $0, correlationId: nil) }
+        return frames
+    }
+}
+
+extension TopicStream {
+    /// Keyed by topic name, as the wire has it; nil when there is no topic.
+    static func wire(_ streams: [Subscription: TopicStream]) -> TopicStreams? {
+        streams.isEmpty ? nil : Dictionary(uniqueKeysWithValues: streams.map { ($0.key.rawValue, $0.value) })
+    }
+}
+
+extension Dictionary where Key == Subscription, Value == TopicStream {
+    /// The positions the streams report: live frames at or below them are not sent.
+    var positions: [Subscription: StreamPosition] {
+        compactMapValues { stream in stream.epoch.flatMap { epoch in stream.offset.map { StreamPosition(epoch: epoch, offset: $0) } } }
     }
 }

@@ -124,6 +124,9 @@ package struct ConnectionStateMachine: Sendable {
     /// measured a third slower per enqueue (docs/BENCHMARKS.md).
     package private(set) var outbound: Outbound
 
+    /// How many frames the outbound queue holds at most.
+    package var queueCapacity: Int { outbound.queue.maxFrames }
+
     package init(queue: OutboundQueue, idleTimeout: Duration, credentialExpiry: Instant? = nil, now: Instant) {
         outbound = Outbound(queue: queue)
         state = .open(

@@ -1,3 +1,4 @@
+package import GeneratedMessages
 package import NIOCore
 import NIOWebSocket
 import Synchronization
@@ -15,11 +16,20 @@ package final class OutboundFrame: Sendable {
     package let type: String
     package let subscription: String?
     package let correlationId: String
+    /// A broadcast's topic and its place in the topic's history; nil for replies and notices, and
+    /// for a broadcast that could not be recorded.
+    package let stream: (topic: Subscription, position: StreamPosition)?
     /// The compressed frames made so far, one per deflate window (nearly always just 15 bits); the
     /// lock is held while one is made, so a second event loop waits for it instead of deflating again.
     private let deflated = Mutex<[(windowBits: Int, wire: ByteBuffer)]>([])
 
-    package init(bytes: ByteBuffer, type: String, subscription: String? = nil, correlationId: String) {
+    package init(
+        bytes: ByteBuffer,
+        type: String,
+        subscription: String? = nil,
+        correlationId: String,
+        stream: (topic: Subscription, position: StreamPosition)? = nil
+    ) {
         var wire = ByteBuffer()
         wire.reserveCapacity(bytes.readableBytes + 10)
         Self.writeFrameHeader(firstByte: 0x81, payloadLength: bytes.readableBytes, to: &wire)
@@ -30,6 +40,7 @@ package final class OutboundFrame: Sendable {
         self.type = type
         self.subscription = subscription
         self.correlationId = correlationId
+        self.stream = stream
     }
 
     /// The frame for a connection that negotiated `deflate`: compressed with its window, made once

@@ -46,6 +46,10 @@ struct DashboardController {
         var permessageDeflateEnabled: Bool
         var compressionThresholdBytes: Int
         var idleDisconnectSeconds: Double
+        var historySize: Int
+        var historyMaxAgeSeconds: Double
+        /// `memory` (one node), or `redis` (Redis Streams, shared by every node, and each node's memory).
+        var historyStore: String
         var wsAuthRequired: Bool
         var wsAllowedOriginsConfigured: Bool
         var contractVersion: String
@@ -68,6 +72,9 @@ struct DashboardController {
             case permessageDeflateEnabled = "permessage_deflate_enabled"
             case compressionThresholdBytes = "compression_threshold_bytes"
             case idleDisconnectSeconds = "idle_disconnect_seconds"
+            case historySize = "history_size"
+            case historyMaxAgeSeconds = "history_max_age_seconds"
+            case historyStore = "history_store"
             case wsAuthRequired = "ws_auth_required"
             case wsAllowedOriginsConfigured = "ws_allowed_origins_configured"
             case contractVersion = "contract_version"
@@ -93,6 +100,9 @@ struct DashboardController {
             permessageDeflateEnabled: configuration.compression.enabled,
             compressionThresholdBytes: configuration.compression.thresholdBytes,
             idleDisconnectSeconds: configuration.timeouts.idle.seconds,
+            historySize: configuration.history.size,
+            historyMaxAgeSeconds: configuration.history.maxAge.seconds,
+            historyStore: configuration.redis == nil ? "memory" : "redis",
             wsAuthRequired: configuration.access.required,
             wsAllowedOriginsConfigured: access.restrictsOrigins,
             contractVersion: configuration.contractVersion,

@@ -8,11 +8,14 @@ import Prometheus
 struct MetricsController {
     let metrics: GatewayMetrics
     let access: AccessPolicy
+    /// Read at each scrape: how much history is kept, here and (with Redis) in Redis.
+    let history: EventHistory
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
         // Metrics name every connection count and rate: an admin credential whenever auth is on.
         let router = router.group().add(middleware: AdminAccessMiddleware(access: access, metrics: metrics))
         router.get("/api/dashboard/metrics/websockets") { request, context in
+            await history.refreshGauges()
             let exposition = PrometheusExposition(text: metrics.registry.emitToString())
             if wantsJSON(request) {
                 return try JSONResponse(
@@ -23,7 +26,8 @@ struct MetricsController {
             return prometheusText(exposition.text(prefix: GatewayMetrics.webSocketPrefix))
         }
         router.get("/metrics") { _, _ in
-            prometheusText(metrics.registry.emitToString())
+            await history.refreshGauges()
+            return prometheusText(metrics.registry.emitToString())
         }
     }
 

@@ -36,6 +36,14 @@ package final class GatewayMetrics: Sendable {
     package let broadcastStages: BroadcastStages
     private let subscribers: [Subscription: Gauge]
 
+    package let recoveryRequests: Counter
+    package let recoveries: Counter
+    package let replayedEvents: Counter
+    private let failedRecoveries: [RecoveryFailure: Counter]
+    package let history: HistoryGauges
+    package let redisHistory: HistoryGauges
+    package let historyRecordFailures: Counter
+
     package let redisConnected: Gauge
     package let redisReconnects: Counter
     package let redisMessagesReceived: Counter
@@ -117,6 +125,32 @@ package final class GatewayMetrics: Sendable {
             )
         }
         self.subscribers = subscribers
+        recoveryRequests = counter("recovery_requests_total", "Topics whose missed events a client asked to recover.")
+        recoveries = counter("recoveries_total", "Topics recovered: every missed event replayed.")
+        replayedEvents = counter("recovery_replayed_events_total", "Events replayed to recovering clients.")
+        var failedRecoveries: [RecoveryFailure: Counter] = [:]
+        for reason in RecoveryFailure.allCases {
+            failedRecoveries[reason] = registry.makeCounter(
+                descriptor: named(
+                    Self.webSocketPrefix + "recovery_failures_total",
+                    "Topics not recovered, by reason: the client refetches a snapshot."
+                ),
+                labels: [("reason", reason.rawValue)]
+            )
+        }
+        self.failedRecoveries = failedRecoveries
+        history = HistoryGauges(registry: registry, prefix: Self.webSocketPrefix + "history", where: "in this node's memory")
+        redisHistory = HistoryGauges(
+            registry: registry,
+            prefix: "hiveops_redis_history",
+            where: "in Redis, shared by every node (read at each scrape)"
+        )
+        historyRecordFailures = registry.makeCounter(
+            descriptor: named(
+                "hiveops_redis_history_record_failures_total",
+                "Events delivered without a position: Redis did not record them in time."
+            )
+        )
         redisConnected = registry.makeGauge(descriptor: named("hiveops_redis_connected", "1 while the Redis listener is subscribed, else 0."))
         redisReconnects = registry.makeCounter(descriptor: named("hiveops_redis_reconnects_total", "Redis listener reconnect attempts."))
         redisMessagesReceived = registry.makeCounter(
@@ -128,6 +162,11 @@ package final class GatewayMetrics: Sendable {
                 "Published payloads dropped as invalid (not JSON, not an object, unknown topic or type)."
             )
         )
+    }
+
+    /// The counter of topics not recovered for `reason`.
+    package func recoveryFailures(_ reason: RecoveryFailure) -> Counter {
+        failedRecoveries[reason] ?? recoveryRequests
     }
 
     package func setSubscribers(_ count: Int, for subscription: Subscription) {
@@ -168,5 +207,39 @@ package struct BroadcastStages: Sendable {
         serialize = stage("serialize")
         enqueue = stage("enqueue")
         flush = stage("flush")
+    }
+}
+
+/// A history's size per topic: `<prefix>_events{topic}` and `<prefix>_bytes{topic}`.
+package struct HistoryGauges: Sendable {
+    private let events: [Subscription: Gauge]
+    private let bytes: [Subscription: Gauge]
+
+    init(registry: PrometheusCollectorRegistry, prefix: String, where place: String) {
+        var events: [Subscription: Gauge] = [:]
+        var bytes: [Subscription: Gauge] = [:]
+        for topic in Subscription.allCases {
+            events[topic] = registry.makeGauge(
+                descriptor: MetricNameDescriptor(metricName: prefix + "_events", unitName: "", helpText: "Events kept per topic \(place)."),
+                labels: [("topic", topic.rawValue)]
+            )
+            bytes[topic] = registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    metricName: prefix + "_bytes",
+                    unitName: "",
+                    helpText: "Bytes of the events kept per topic \(place)."
+                ),
+                labels: [("topic", topic.rawValue)]
+            )
+        }
+        self.events = events
+        self.bytes = bytes
+    }
+
+    package func set(_ usage: [Subscription: (events: Int, bytes: Int)]) {
+        for (topic, usage) in usage {
+            events[topic]?.set(Double(usage.events))
+            bytes[topic]?.set(Double(usage.bytes))
+        }
     }
 }

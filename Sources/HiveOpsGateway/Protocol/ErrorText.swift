@@ -13,5 +13,7 @@ package enum ErrorText {
     package static func forbiddenSubscriptions(_ names: [String]) -> String { subscriptions("Forbidden", names) }
     /// The HiveOps error text for unknown names: `Invalid subscription(s): a, b`.
     package static func invalidSubscriptions(_ names: [String]) -> String { subscriptions("Invalid", names) }
+    /// Recovery offsets that are not `topic:offset` with a known topic and a whole number from 0 (new in 1.2.0).
+    package static func invalidOffsets(_ entries: [String]) -> String { "Invalid offsets: " + entries.joined(separator: ", ") }
     private static func subscriptions(_ kind: String, _ names: [String]) -> String { "\(kind) subscription(s): " + names.joined(separator: ", ") }
 }

@@ -55,7 +55,8 @@ package struct FrameEncoder: Sendable {
     }
 
     /// The frame for a reply to the client, echoing its correlation id when it sent one.
-    package func frame(for reply: InboundProcessor.Reply, correlationId: String?) throws -> OutboundFrame {
+    /// - Parameter streams: where each topic stands, for a `subscription_updated`.
+    package func frame(for reply: InboundProcessor.Reply, correlationId: String?, streams: TopicStreams? = nil) throws -> OutboundFrame {
         let id = correlationId ?? Self.newCorrelationId()
         let timestamp = Self.timestamp()
         let message: ServerMessage =
@@ -65,11 +66,25 @@ package struct FrameEncoder: Sendable {
             case .error(let text, let code, let retryAfter):
                 .error(ErrorMessage(message: text, code: code, retryAfterMs: retryAfter, correlationId: id, timestamp: timestamp))
             case .subscriptionUpdated(let subscriptions):
-                .subscriptionUpdated(SubscriptionUpdated(subscriptions: subscriptions, correlationId: id, timestamp: timestamp))
+                .subscriptionUpdated(SubscriptionUpdated(subscriptions: subscriptions, streams: streams, correlationId: id, timestamp: timestamp))
             case .dataError(let dataType, let error):
                 .dataError(DataError(dataType: dataType, error: error, correlationId: id, timestamp: timestamp))
             }
         return try frame(for: message)
+    }
+
+    /// A broadcast's frame, at its place in the topic's history when it has one: one serialization
+    /// for every recipient, and the same frame again for every replay of it on this node.
+    package func broadcastFrame(_ event: BroadcastEvent, correlationId: String, timestamp: String, position: StreamPosition?) throws -> OutboundFrame
+    {
+        let message = event.message(correlationId: correlationId, timestamp: timestamp, position: position)
+        return OutboundFrame(
+            bytes: try encode(message),
+            type: message.type,
+            subscription: event.subscription.rawValue,
+            correlationId: correlationId,
+            stream: position.map { (event.subscription, $0) }
+        )
     }
 
     /// The frame for any server message, carrying the metadata logs need.

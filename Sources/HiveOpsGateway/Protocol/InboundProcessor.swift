@@ -20,6 +20,9 @@ package struct InboundProcessor: Sendable {
         case reply(Reply, correlationId: String?)
         /// The connection's topics are now these.
         case setSubscriptions(Set<Subscription>)
+        /// The connection's topics are now these, and the plan's topics (just added) recover their
+        /// missed events: `subscription_updated` comes once they are ready, then the replays.
+        case subscribeRecovering(Set<Subscription>, RecoveryPlan, correlationId: String?)
         /// Answer a known `request_data`.
         case answerDataRequest(DataType, correlationId: String?)
         /// The message was dropped by the rate limit.
@@ -91,7 +94,7 @@ package struct InboundProcessor: Sendable {
             return [.reply(.pong, correlationId: Self.echoable(ping.correlationId))]
         case .subscribe(let subscribe):
             let names = SubscriptionRules.requestedNames(subscribe.subscriptions, sent: subscribe.additionalProperties["subscriptions"])
-            return self.subscribe(names, correlationId: Self.echoable(subscribe.correlationId))
+            return self.subscribe(names, recover: subscribe.recover, correlationId: Self.echoable(subscribe.correlationId))
         case .unsubscribe(let unsubscribe):
             subscriptions.unsubscribe(
                 SubscriptionRules.requestedNames(unsubscribe.subscriptions, sent: unsubscribe.additionalProperties["subscriptions"])
@@ -121,7 +124,8 @@ package struct InboundProcessor: Sendable {
         }
     }
 
-    private mutating func subscribe(_ names: [String], correlationId: String?) -> [Action] {
+    private mutating func subscribe(_ names: [String], recover: RecoveryRequest?, correlationId: String?) -> [Action] {
+        let before = subscriptions.topics
         let change = subscriptions.subscribe(names)
         var actions: [Action] = []
         for error in change.errors {
@@ -131,6 +135,15 @@ package struct InboundProcessor: Sendable {
         }
         // Too many names change nothing and get their error alone.
         guard names.count <= subscriptions.maxSubscriptions else { return actions }
+        let (plan, invalidOffsets) = recover.map(RecoveryPlan.from) ?? (nil, [])
+        if !invalidOffsets.isEmpty {
+            actions.append(.reply(.error(message: ErrorText.invalidOffsets(invalidOffsets), code: .invalidMessage), correlationId: correlationId))
+        }
+        // Only topics this message adds recover: the others' live frames already flow.
+        if let plan = plan?.restricted(to: subscriptions.topics.subtracting(before)), !plan.offsets.isEmpty {
+            actions.append(.subscribeRecovering(subscriptions.topics, plan, correlationId: correlationId))
+            return actions
+        }
         actions.append(.setSubscriptions(subscriptions.topics))
         actions.append(.reply(.subscriptionUpdated(subscriptions.sorted), correlationId: correlationId))
         return actions
