@@ -1,7 +1,15 @@
 /**
  * Types of the reference client in ws-client.mjs. See RECONNECTION.md.
  */
-import type { ClientMessage, DisconnectNotice, ServerMessage, Subscription, UnknownServerMessage } from "./ws-messages";
+import type {
+  ClientMessage,
+  DataType,
+  DisconnectNotice,
+  RecoveryFailure,
+  ServerMessage,
+  Subscription,
+  UnknownServerMessage,
+} from "./ws-messages";
 
 export type ClientState = "idle" | "connecting" | "open" | "waiting" | "reconnecting" | "stopped";
 
@@ -14,11 +22,20 @@ export interface BackoffOptions {
   capMs?: number;
 }
 
+/** Where a client stands in the event history: what a reconnect recovers from. */
+export interface StreamPositions {
+  epoch: string | null;
+  /** The offset of the last event received, per topic. */
+  offsets: Partial<Record<Subscription, number>>;
+}
+
 export interface HiveOpsClientOptions {
   /** e.g. `wss://ops.example.com/api/dashboard/ws/dashboard?access_token=...` */
   url: string;
   /** Topics to hold; re-subscribed after every reconnect. */
   subscriptions?: Subscription[];
+  /** Positions saved from an earlier client (`positions()`): the first connect recovers from them. */
+  resume?: StreamPositions;
   /** Asked after an `idle_timeout` notice: reconnect only when it returns true. @default () => true */
   wantsStream?: () => boolean;
   backoff?: BackoffOptions;
@@ -57,11 +74,16 @@ export interface ClientEvents {
   "gave-up": ClosedEvent;
   "version-mismatch": { server: string; client: string };
   "heartbeat-timeout": undefined;
+  /** After a connect or a subscribe that asked to recover: which topics got every missed event. */
+  recovery: { recovered: Subscription[]; lost: { topic: Subscription; reason: RecoveryFailure | "unknown" }[] };
+  /** Topics whose missed events are gone: `requested` snapshots were asked for; refetch the others. */
+  resync: { topics: Subscription[]; requested: DataType[] };
 }
 
 type FrameEvents = { [T in ServerMessage["type"]]: Extract<ServerMessage, { type: T }> };
 
-export declare const CLIENT_CONTRACT_VERSION: "1.1.0";
+export declare const CLIENT_CONTRACT_VERSION: "1.2.0";
+export declare const SNAPSHOT_DATA_TYPES: Partial<Record<Subscription, DataType>>;
 export declare const TERMINAL_CLOSE_CODES: Set<number>;
 export declare function backoffDelay(
   attempt: number,
@@ -72,6 +94,10 @@ export declare class HiveOpsClient {
   constructor(options: HiveOpsClientOptions);
   readonly state: ClientState;
   readonly topics: Set<Subscription>;
+  /** Whether each topic's last recovery replayed every missed event. */
+  readonly recovered: Map<Subscription, boolean>;
+  /** Where the client stands: save it to resume after a reload. */
+  positions(): StreamPositions;
   on<E extends keyof ClientEvents>(event: E, handler: (payload: ClientEvents[E]) => void): () => void;
   on<T extends keyof FrameEvents>(event: T, handler: (message: FrameEvents[T]) => void): () => void;
   on(event: `${string}_update`, handler: (message: Extract<ServerMessage, { type: `${string}_update` }>) => void): () => void;

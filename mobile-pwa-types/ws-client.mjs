@@ -15,7 +15,7 @@
 import { isServerMessage } from "./ws-message-guards.mjs";
 
 /** The contract version this client was written against. */
-export const CLIENT_CONTRACT_VERSION = "1.1.0";
+export const CLIENT_CONTRACT_VERSION = "1.2.0";
 
 /** Close codes after which the client never reconnects: policy and auth refusals. */
 export const TERMINAL_CLOSE_CODES = new Set([1008, 4401, 4403]);
@@ -30,6 +30,13 @@ export function backoffDelay(attempt, { baseMs = 1000, factor = 2, capMs = 30000
   const ceiling = Math.min(capMs, baseMs * Math.pow(factor, attempt));
   return Math.floor(random() * ceiling);
 }
+
+/**
+ * The snapshot to ask for when a topic's missed events could not be replayed: `request_data`'s
+ * data type per topic. Topics without one are only reported (`resync`), for the application to refetch.
+ * @type {Partial<Record<Subscription, import("./ws-messages").DataType>>}
+ */
+export const SNAPSHOT_DATA_TYPES = { agents: "agent_status", coordination: "coordination_metrics", system: "system_health" };
 
 /** @param {string} version */
 function majorOf(version) {
@@ -82,6 +89,34 @@ export class HiveOpsClient {
     /** @type {import("./ws-messages").DisconnectNotice | null} */
     this.lastNotice = null;
     this.established = false;
+    /** The history's epoch and each topic's last offset: what a reconnect asks to recover from. */
+    this.epoch = options.resume?.epoch ?? null;
+    /** @type {Map<string, number>} */
+    this.offsets = new Map(Object.entries(options.resume?.offsets ?? {}));
+    /** @type {Map<string, boolean>} whether each topic's last recovery replayed every missed event */
+    this.recovered = new Map();
+  }
+
+  /**
+   * Where this client stands: store it (e.g. in sessionStorage) and pass it as `resume` to a new
+   * client after a page reload, to recover what was missed meanwhile.
+   * @returns {{ epoch: string | null, offsets: Record<string, number> }}
+   */
+  positions() {
+    return { epoch: this.epoch, offsets: Object.fromEntries(this.offsets) };
+  }
+
+  /**
+   * The URL of the next attempt: the configured one, with the positions of the held topics
+   * (`?epoch=E&offsets=agents:12,alerts:7`) so that the gateway replays what was missed.
+   */
+  connectURL() {
+    const wanted = [...this.offsets].filter(([topic]) => this.topics.size === 0 || this.topics.has(/** @type {Subscription} */ (topic)));
+    if (this.epoch === null || wanted.length === 0) return this.url;
+    const url = new URL(this.url);
+    url.searchParams.set("epoch", this.epoch);
+    url.searchParams.set("offsets", wanted.map(([topic, offset]) => `${topic}:${offset}`).join(","));
+    return url.toString();
   }
 
   /**
@@ -150,7 +185,7 @@ export class HiveOpsClient {
     this.setState(this.disconnectedAt === null ? "connecting" : "reconnecting");
     this.established = false;
     this.lastNotice = null;
-    const socket = new this.WebSocketImpl(this.url);
+    const socket = new this.WebSocketImpl(this.connectURL());
     this.socket = socket;
     socket.onopen = () => this.emit("open", undefined);
     socket.onmessage = (/** @type {{ data: any }} */ event) => this.handleFrame(String(event.data));
@@ -220,22 +255,77 @@ export class HiveOpsClient {
       this.setState("open");
       const serverTopics = new Set(message.subscriptions);
       const missing = [...this.topics].filter((topic) => !serverTopics.has(topic));
+      this.applyStreams(message.streams);
       if (this.disconnectedAt !== null) {
         const gapMs = this.now() - this.disconnectedAt;
         this.disconnectedAt = null;
-        if (missing.length > 0) this.send({ type: "subscribe", subscriptions: missing });
+        if (missing.length > 0) this.resubscribe(missing);
         this.emit("reconnected", { gapMs, resubscribed: missing });
       } else if (missing.length > 0) {
-        this.send({ type: "subscribe", subscriptions: missing });
+        this.resubscribe(missing);
       }
     } else if (message.type === "subscription_updated") {
       this.topics = new Set(message.subscriptions);
+      this.applyStreams(message.streams);
+    } else if ("subscription" in message && typeof message.subscription === "string" && typeof message.offset === "number" && typeof message.epoch === "string") {
+      // A broadcast at its place in the history: the position to resume from.
+      this.epoch = message.epoch;
+      this.offsets.set(message.subscription, message.offset);
     } else if (message.type === "disconnect_notice") {
       this.lastNotice = message;
       this.emit("notice", message);
     }
     this.emit("message", message);
     this.emit(message.type, message);
+  }
+
+  /**
+   * Subscribes again to topics the server did not give this connection, recovering those it has a
+   * position for.
+   * @param {Subscription[]} topics
+   */
+  resubscribe(topics) {
+    const known = topics.filter((topic) => this.offsets.has(topic));
+    if (this.epoch !== null && known.length > 0) {
+      const offsets = Object.fromEntries(known.map((topic) => [topic, /** @type {number} */ (this.offsets.get(topic))]));
+      this.send({ type: "subscribe", subscriptions: topics, recover: { epoch: this.epoch, offsets } });
+    } else {
+      this.send({ type: "subscribe", subscriptions: topics });
+    }
+  }
+
+  /**
+   * Takes each topic's position from `streams`, and the outcome of the topics it recovered: a topic
+   * that was not recovered gets a fresh snapshot (`request_data`, where the topic has one) and is
+   * reported in `resync`, so that the application never shows stale state as current.
+   * @param {import("./ws-messages").TopicStreams | undefined} streams
+   */
+  applyStreams(streams) {
+    if (!streams) return;
+    /** @type {Subscription[]} */
+    const recovered = [];
+    /** @type {{ topic: Subscription, reason: string }[]} */
+    const lost = [];
+    for (const [name, stream] of Object.entries(streams)) {
+      const topic = /** @type {Subscription} */ (name);
+      if (typeof stream.epoch === "string" && typeof stream.offset === "number") {
+        this.epoch = stream.epoch;
+        this.offsets.set(topic, stream.offset);
+      }
+      if (stream.recovered === true) recovered.push(topic);
+      if (stream.recovered === false) lost.push({ topic, reason: stream.reason ?? "unknown" });
+      if (typeof stream.recovered === "boolean") this.recovered.set(topic, stream.recovered);
+    }
+    if (recovered.length === 0 && lost.length === 0) return;
+    /** @type {import("./ws-messages").DataType[]} */
+    const dataTypes = [];
+    for (const { topic } of lost) {
+      const dataType = SNAPSHOT_DATA_TYPES[topic];
+      if (dataType && !dataTypes.includes(dataType)) dataTypes.push(dataType);
+    }
+    for (const dataType of dataTypes) this.send({ type: "request_data", data_type: dataType });
+    this.emit("recovery", { recovered, lost });
+    if (lost.length > 0) this.emit("resync", { topics: lost.map((entry) => entry.topic), requested: dataTypes });
   }
 
   armHeartbeat() {

@@ -95,7 +95,7 @@ test("a different contract major stops the client with version-mismatch; a newer
   client.start();
   socket().open();
   socket().receive(established({ contract_version: "2.0.0" }));
-  assert.deepEqual(mismatch, { server: "2.0.0", client: "1.1.0" });
+  assert.deepEqual(mismatch, { server: "2.0.0", client: "1.2.0" });
   assert.equal(client.state, "stopped");
 
   const newer = makeClient();
@@ -211,4 +211,62 @@ test("a frame of a type this contract does not know goes to unknown-frame, never
   assert.deepEqual(unknown.map((frame) => frame.type), ["agent_heartbeat", "Task_update"]);
   assert.equal(unknown[0].agent, "a-1", "kept as sent");
   assert.equal(client.state, "open", "an unknown frame changes nothing else");
+});
+
+/** A broadcast frame at its place in the history. */
+function update(topic, offset, epoch = "e1") {
+  return { type: "agent_update", subscription: topic, data: { offset }, offset, epoch, correlation_id: `c-${offset}`, timestamp: "2026-12-06T00:00:00.000Z" };
+}
+
+test("keeps each topic's position and reconnects with it in the query", () => {
+  const { client, timers, socket } = makeClient({ subscriptions: ["agents", "system"] });
+  client.start();
+  assert.equal(socket().url, "ws://gateway/api/dashboard/ws/agents", "nothing to recover on the first connect");
+  socket().open();
+  socket().receive(established({ streams: { agents: { epoch: "e1", offset: 4 }, system: { epoch: "e1", offset: 0 } } }));
+  socket().receive(update("agents", 5));
+  socket().receive(update("agents", 6));
+  assert.deepEqual(client.positions(), { epoch: "e1", offsets: { agents: 6, system: 0 } });
+  socket().serverClose(1006);
+  timers.advance(1000);
+  const url = new URL(socket().url);
+  assert.equal(url.searchParams.get("epoch"), "e1");
+  assert.equal(url.searchParams.get("offsets"), "agents:6,system:0");
+});
+
+test("a topic not recovered gets a snapshot request and a resync event; a recovered one does not", () => {
+  const { client, socket } = makeClient({ subscriptions: ["agents", "system"], resume: { epoch: "e0", offsets: { agents: 9, system: 2 } } });
+  const events = [];
+  client.on("recovery", (event) => events.push(["recovery", event]));
+  client.on("resync", (event) => events.push(["resync", event]));
+  client.start();
+  assert.equal(new URL(socket().url).searchParams.get("offsets"), "agents:9,system:2", "resume: the first connect recovers");
+  socket().open();
+  socket().receive(established({
+    streams: {
+      agents: { epoch: "e1", offset: 3, recovered: false, reason: "epoch_changed" },
+      system: { epoch: "e1", offset: 5, recovered: true, replayed: 3 },
+    },
+  }));
+  assert.deepEqual(events, [
+    ["recovery", { recovered: ["system"], lost: [{ topic: "agents", reason: "epoch_changed" }] }],
+    ["resync", { topics: ["agents"], requested: ["agent_status"] }],
+  ]);
+  assert.deepEqual(socket().sent.filter((m) => m.type === "request_data"), [{ type: "request_data", data_type: "agent_status" }]);
+  assert.equal(client.recovered.get("agents"), false);
+  assert.equal(client.recovered.get("system"), true);
+  assert.deepEqual(client.positions(), { epoch: "e1", offsets: { agents: 3, system: 5 } });
+});
+
+test("a topic the server did not give back is re-subscribed with its position", () => {
+  const { client, timers, socket } = makeClient({ subscriptions: ["agents", "tasks"] });
+  client.start();
+  socket().open();
+  socket().receive(established({ subscriptions: ["agents"], streams: { agents: { epoch: "e1", offset: 1 } } }));
+  socket().receive({ type: "subscription_updated", subscriptions: ["agents", "tasks"], streams: { tasks: { epoch: "e1", offset: 7 } }, correlation_id: "u", timestamp: "t" });
+  socket().serverClose(1006);
+  timers.advance(1000);
+  socket().open();
+  socket().receive(established({ subscriptions: ["agents"], streams: { agents: { epoch: "e1", offset: 1, recovered: true, replayed: 0 } } }));
+  assert.deepEqual(socket().sent.at(-1), { type: "subscribe", subscriptions: ["tasks"], recover: { epoch: "e1", offsets: { tasks: 7 } } });
 });

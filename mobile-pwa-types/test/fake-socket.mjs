@@ -40,7 +40,7 @@ export class ManualTimers {
 export function established(overrides = {}) {
   return {
     type: "connection_established", connection_id: "c-1", subscriptions: ["agents", "system"],
-    server_time: "2026-11-27T00:00:00.000Z", contract_version: "1.1.0",
+    server_time: "2026-11-27T00:00:00.000Z", contract_version: "1.2.0",
     correlation_id: "x", timestamp: "2026-11-27T00:00:00.000Z", ...overrides,
   };
 }
