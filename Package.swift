@@ -117,6 +117,7 @@ let package = Package(
             name: "Bench",
             dependencies: [
                 "GatewayClient",
+                "GeneratedMessages",
                 "HiveOpsGateway",
                 "RedisClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

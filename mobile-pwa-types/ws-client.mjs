@@ -89,10 +89,13 @@ export class HiveOpsClient {
     /** @type {import("./ws-messages").DisconnectNotice | null} */
     this.lastNotice = null;
     this.established = false;
-    /** The history's epoch and each topic's last offset: what a reconnect asks to recover from. */
+    /** The latest epoch of the history seen: a reconnect's URL asks to recover in it. */
     this.epoch = options.resume?.epoch ?? null;
-    /** @type {Map<string, number>} */
-    this.offsets = new Map(Object.entries(options.resume?.offsets ?? {}));
+    /** @type {Map<string, { epoch: string, offset: number }>} each topic's last position: what a reconnect recovers from */
+    this.streams = new Map();
+    for (const [topic, offset] of Object.entries(options.resume?.offsets ?? {})) {
+      if (this.epoch !== null && typeof offset === "number") this.streams.set(topic, { epoch: this.epoch, offset });
+    }
     /** @type {Map<string, boolean>} whether each topic's last recovery replayed every missed event */
     this.recovered = new Map();
   }
@@ -103,7 +106,18 @@ export class HiveOpsClient {
    * @returns {{ epoch: string | null, offsets: Record<string, number> }}
    */
   positions() {
-    return { epoch: this.epoch, offsets: Object.fromEntries(this.offsets) };
+    return { epoch: this.epoch, offsets: Object.fromEntries(this.offsetsIn(this.epoch, [...this.streams.keys()])) };
+  }
+
+  /**
+   * The offsets of `topics` whose position is in `epoch`.
+   * @param {string | null} epoch @param {string[]} topics @returns {[string, number][]}
+   */
+  offsetsIn(epoch, topics) {
+    return topics.flatMap((topic) => {
+      const stream = this.streams.get(topic);
+      return stream && stream.epoch === epoch ? [[topic, stream.offset]] : [];
+    });
   }
 
   /**
@@ -111,7 +125,8 @@ export class HiveOpsClient {
    * (`?epoch=E&offsets=agents:12,alerts:7`) so that the gateway replays what was missed.
    */
   connectURL() {
-    const wanted = [...this.offsets].filter(([topic]) => this.topics.size === 0 || this.topics.has(/** @type {Subscription} */ (topic)));
+    const held = [...this.streams.keys()].filter((topic) => this.topics.size === 0 || this.topics.has(/** @type {Subscription} */ (topic)));
+    const wanted = this.offsetsIn(this.epoch, held);
     if (this.epoch === null || wanted.length === 0) return this.url;
     const url = new URL(this.url);
     url.searchParams.set("epoch", this.epoch);
@@ -269,8 +284,7 @@ export class HiveOpsClient {
       this.applyStreams(message.streams);
     } else if ("subscription" in message && typeof message.subscription === "string" && typeof message.offset === "number" && typeof message.epoch === "string") {
       // A broadcast at its place in the history: the position to resume from.
-      this.epoch = message.epoch;
-      this.offsets.set(message.subscription, message.offset);
+      this.advance(message.subscription, message.epoch, message.offset, true);
     } else if (message.type === "disconnect_notice") {
       this.lastNotice = message;
       this.emit("notice", message);
@@ -280,18 +294,38 @@ export class HiveOpsClient {
   }
 
   /**
+   * Moves a topic's position forward: within an epoch only to a later offset (an event from before
+   * the position may still arrive once, and must not make a reconnect replay what was seen).
+   * A live frame of a new epoch means the history began anew while this client was connected: it
+   * has every event of the new epoch, so its other topics stand at 0 in it. A position learnt from
+   * a greeting changes only its own topic: the others keep their old epoch, for which the gateway
+   * answers `epoch_changed` when they are re-subscribed.
+   * @param {string} topic @param {string} epoch @param {number} offset @param {boolean} live
+   */
+  advance(topic, epoch, offset, live) {
+    const current = this.streams.get(topic);
+    if (current && current.epoch === epoch && offset <= current.offset) return;
+    if (live && this.epoch !== null && epoch !== this.epoch) {
+      for (const [other, stream] of this.streams) if (stream.epoch === this.epoch) this.streams.set(other, { epoch, offset: 0 });
+    }
+    this.epoch = epoch;
+    this.streams.set(topic, { epoch, offset });
+  }
+
+  /**
    * Subscribes again to topics the server did not give this connection, recovering those it has a
    * position for.
    * @param {Subscription[]} topics
    */
   resubscribe(topics) {
-    const known = topics.filter((topic) => this.offsets.has(topic));
-    if (this.epoch !== null && known.length > 0) {
-      const offsets = Object.fromEntries(known.map((topic) => [topic, /** @type {number} */ (this.offsets.get(topic))]));
-      this.send({ type: "subscribe", subscriptions: topics, recover: { epoch: this.epoch, offsets } });
-    } else {
-      this.send({ type: "subscribe", subscriptions: topics });
+    // One subscribe per epoch the positions are in (nearly always one), and one for topics without a position.
+    const epochs = [...new Set(topics.flatMap((topic) => this.streams.get(topic)?.epoch ?? []))];
+    for (const epoch of epochs) {
+      const offsets = this.offsetsIn(epoch, topics);
+      this.send({ type: "subscribe", subscriptions: offsets.map(([topic]) => /** @type {Subscription} */ (topic)), recover: { epoch, offsets: Object.fromEntries(offsets) } });
     }
+    const fresh = topics.filter((topic) => !this.streams.has(topic));
+    if (fresh.length > 0) this.send({ type: "subscribe", subscriptions: fresh });
   }
 
   /**
@@ -308,10 +342,7 @@ export class HiveOpsClient {
     const lost = [];
     for (const [name, stream] of Object.entries(streams)) {
       const topic = /** @type {Subscription} */ (name);
-      if (typeof stream.epoch === "string" && typeof stream.offset === "number") {
-        this.epoch = stream.epoch;
-        this.offsets.set(topic, stream.offset);
-      }
+      if (typeof stream.epoch === "string" && typeof stream.offset === "number") this.advance(topic, stream.epoch, stream.offset, false);
       if (stream.recovered === true) recovered.push(topic);
       if (stream.recovered === false) lost.push({ topic, reason: stream.reason ?? "unknown" });
       if (typeof stream.recovered === "boolean") this.recovered.set(topic, stream.recovered);

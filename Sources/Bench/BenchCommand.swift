@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayClient
+import GeneratedMessages
 import HiveOpsGateway
 import NIOCore
 import NIOPosix
@@ -56,6 +57,13 @@ struct BenchCommand: AsyncParsableCommand {
     var gatewayArgs = ""
     @Flag(help: "Print one JSON record instead of a table.") var json = false
     @Flag(help: "Offer permessage-deflate as browsers do, and inflate every compressed frame.") var compression = false
+    @Option(
+        help:
+            "Recovery: publish this many events first (unless --recover-only), then open every connection at once asking to recover them all, and time the replays; 0 measures live fan-out."
+    )
+    var recoverEvents = 0
+    @Flag(help: "With --recover-events: publish nothing, recover the topic's last events (a gateway that did not hear them asks Redis).")
+    var recoverOnly = false
 
     /// The load connections' shared zlib streams (a stream per connection would cost 10,000 × 40 KiB).
     static let inflater = MessageCompression(thresholdBytes: 0, metrics: GatewayMetrics(registry: PrometheusCollectorRegistry()), slots: 8)
@@ -98,10 +106,41 @@ struct BenchCommand: AsyncParsableCommand {
             redis: redis
         )
 
+        var loadPath = path
+        if recoverEvents > 0 {
+            if !recoverOnly {
+                for batch in stride(from: 1, through: recoverEvents, by: 100) {
+                    try await publisher.publish(batch...min(recoverEvents, batch + 99))
+                }
+            }
+            let (epoch, top) = try await Self.position(of: topic, port: port, path: path, atLeast: recoverEvents)
+            loadPath += (path.contains("?") ? "&" : "?") + "epoch=\(epoch)&offsets=\(topic):\(top - recoverEvents)"
+            progress("recovering offsets \(top - recoverEvents + 1)...\(top) of \(topic) for \(connections) connections")
+        }
         let baseline = pid.flatMap(ProcessSample.read)
         let latencies = LatencyRecorder()
         let started = ContinuousClock.now
-        let (tallies, failures) = try await openConnections(port: port, eventType: publisher.eventType, latencies: latencies)
+        let (tallies, failures) = try await openConnections(port: port, path: loadPath, eventType: publisher.eventType, latencies: latencies)
+        if recoverEvents > 0 {
+            // Done when every connection has its replays (bounded: a lost one shows as incomplete).
+            let deadline = started + .seconds(120)
+            while ContinuousClock.now < deadline, tallies.contains(where: { $0.received.load(ordering: .relaxed) < recoverEvents }) {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let seconds = started.duration(to: .now).seconds
+            let after = pid.flatMap(ProcessSample.read)
+            let recovery = Report.Recovery(
+                events: recoverEvents,
+                clients: tallies.count,
+                complete: tallies.filter { $0.received.load(ordering: .relaxed) == recoverEvents }.count,
+                outOfOrder: tallies.reduce(0) { $0 + $1.outOfOrder.load(ordering: .relaxed) },
+                seconds: seconds,
+                gatewayCpuSeconds: after.flatMap { after in baseline.map { after.cpuSeconds - $0.cpuSeconds } },
+                gatewayResidentBytes: after?.residentBytes
+            )
+            print(json ? recovery.json() : recovery.table())
+            return
+        }
         let connectSeconds = started.duration(to: .now).seconds
         progress("connected \(tallies.count) of \(connections) in \(String(format: "%.1f", connectSeconds)) s (\(failures) failed)")
         try await Task.sleep(for: .seconds(2))
@@ -153,7 +192,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     /// Opens every connection, at most `connectConcurrency` at a time; the first `stalledCount` stop reading.
-    private func openConnections(port: Int, eventType: String, latencies: LatencyRecorder) async throws -> ([ConnectionTally], Int) {
+    private func openConnections(port: Int, path: String, eventType: String, latencies: LatencyRecorder) async throws -> ([ConnectionTally], Int) {
         let group = MultiThreadedEventLoopGroup.singleton
         var tallies: [ConnectionTally] = []
         var failures = 0
@@ -279,6 +318,26 @@ struct BenchCommand: AsyncParsableCommand {
         report.requestedRate = rate
         report.gatewayWaitFraction = seconds > 0 ? waited.seconds / seconds : 0
         return published
+    }
+
+    /// The topic's epoch and offset as a new connection is told them, once the offset reaches
+    /// `atLeast` (a gateway records what was published asynchronously).
+    private static func position(of topic: String, port: Int, path: String, atLeast: Int) async throws -> (String, Int) {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            let probe = try await WebSocketClient.connect(port: port, path: path)
+            defer { Task { try? await probe.close() } }
+            guard case .connectionEstablished(let greeting) = try await probe.receiveMessage() else {
+                throw ValidationError("the gateway did not greet first")
+            }
+            if let stream = greeting.streams?[topic], let epoch = stream.epoch, let offset = stream.offset, offset >= atLeast {
+                return (epoch, offset)
+            }
+            guard ContinuousClock.now < deadline else {
+                throw ValidationError("\(topic) has fewer than \(atLeast) events (\(greeting.streams ?? [:]))")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
     }
 
     /// Starts a gateway on a free port and waits for its ready line.

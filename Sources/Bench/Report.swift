@@ -30,6 +30,41 @@ struct Report: Codable, Sendable {
 
     var deliveredPerSecond: Double { publishSeconds > 0 ? Double(delivered) / publishSeconds : 0 }
 
+    /// A recovery run (`--recover-events`): every connection opened at once, each replaying the same events.
+    struct Recovery: Codable, Sendable {
+        var events: Int
+        var clients: Int
+        /// Connections that received every replayed event.
+        var complete: Int
+        var outOfOrder: Int
+        /// From the first connect until the last connection had every event.
+        var seconds: Double
+        /// The gateway's CPU over the same span (handshakes included).
+        var gatewayCpuSeconds: Double?
+        var gatewayResidentBytes: Int?
+
+        var replayedPerSecond: Double { seconds > 0 ? Double(complete * events) / seconds : 0 }
+
+        func json() -> String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            var object = (try? JSONSerialization.jsonObject(with: encoder.encode(self))) as? [String: Any] ?? [:]
+            object["replayed_per_second"] = replayedPerSecond
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        func table() -> String {
+            let cpu = gatewayCpuSeconds.map { String(format: "%.2f s, %.2f µs per replayed frame", $0, $0 / Double(max(1, complete * events)) * 1e6) }
+            return [
+                "recovered      \(complete) of \(clients) connections × \(events) events (\(outOfOrder) out of order)",
+                String(format: "took           %.2f s (%.0f replayed frames/s)", seconds, replayedPerSecond),
+                "gateway CPU    \(cpu ?? "n/a")",
+            ].joined(separator: "\n")
+        }
+    }
+
     /// Whether the publisher, not the gateway, set the pace.
     var publisherLimited: Bool {
         Self.publisherWasTheLimit(requestedRate: requestedRate, publishRate: publishRate, gatewayWaitFraction: gatewayWaitFraction)

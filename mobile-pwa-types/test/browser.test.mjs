@@ -11,6 +11,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startCutProxy } from "./cut-proxy.mjs";
 import { startGateway } from "./gateway-process.mjs";
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -21,9 +22,16 @@ const page = `<!doctype html><meta charset="utf-8"><title>HiveOps browser test</
 <script type="module">
 import { HiveOpsClient } from "/ws-client.mjs";
 window.received = [];
+window.recoveries = [];
 window.ready = new Promise((resolve) => {
-  const client = new HiveOpsClient({ url: new URLSearchParams(location.search).get("ws"), subscriptions: ["agents", "system", "alerts"] });
+  const client = new HiveOpsClient({
+    url: new URLSearchParams(location.search).get("ws"),
+    subscriptions: ["agents", "system", "alerts"],
+    backoff: { baseMs: 100, factor: 2, capMs: 500 },
+  });
+  window.client = client;
   client.on("message", (message) => window.received.push(message));
+  client.on("recovery", (recovery) => window.recoveries.push(recovery));
   client.on("subscription_updated", () => resolve(true));
   client.start();
 });
@@ -135,23 +143,28 @@ const systemEvent = {
 };
 const alert = { alerts: [{ id: "disk-full", severity: "critical", message: "Disk usage above 95% on worker-12" }] };
 
+/** Loads the page in the browser against `wsURL` and waits until its client has subscribed. */
+async function openPage(browser, server, wsURL) {
+  const pageURL = `http://127.0.0.1:${server.address().port}/?ws=${encodeURIComponent(wsURL)}`;
+  // Network events from before the page connects: its handshake's answer, as Chromium saw it.
+  await browser.send("Network.enable");
+  await browser.send("Page.navigate", { url: pageURL });
+  let ready = false;
+  for (const deadline = Date.now() + 20_000; !ready && Date.now() < deadline;) {
+    // The blank page's context goes away as the page loads: ask again until the new one answers.
+    ready = await browser.evaluate("window.ready ?? false").catch(() => false);
+    if (!ready) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(ready, true, "the page did not subscribe");
+}
+
 test("Chromium negotiates permessage-deflate and the reference client gets the real frame shapes intact", { timeout: 120_000 }, async () => {
   const gateway = await startGateway();
   const server = await servePage();
-  const pageURL = `http://127.0.0.1:${server.address().port}/?ws=${encodeURIComponent(`ws://127.0.0.1:${gateway.port}/api/dashboard/ws/dashboard`)}`;
   let browser;
   try {
     browser = await startBrowser();
-    // Network events from before the page connects: its handshake's answer, as Chromium saw it.
-    await browser.send("Network.enable");
-    await browser.send("Page.navigate", { url: pageURL });
-    let ready = false;
-    for (const deadline = Date.now() + 20_000; !ready && Date.now() < deadline;) {
-      // The blank page's context goes away as the page loads: ask again until the new one answers.
-      ready = await browser.evaluate("window.ready ?? false").catch(() => false);
-      if (!ready) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    assert.equal(ready, true, "the page did not subscribe");
+    await openPage(browser, server, `ws://127.0.0.1:${gateway.port}/api/dashboard/ws/dashboard`);
     const handshake = browser.events.find((event) => event.method === "Network.webSocketHandshakeResponseReceived");
     assert.ok(handshake, "Chromium reported no WebSocket handshake");
     const headers = Object.fromEntries(Object.entries(handshake.params.response.headers).map(([name, value]) => [name.toLowerCase(), value]));
@@ -175,6 +188,43 @@ test("Chromium negotiates permessage-deflate and the reference client gets the r
   } finally {
     await browser?.stop();
     server.close();
+    await gateway.stop();
+  }
+});
+
+test("cut off without a close, the page's client reconnects and shows every event once, in order", { timeout: 120_000 }, async () => {
+  const gateway = await startGateway();
+  const proxy = await startCutProxy(gateway.port);
+  const server = await servePage();
+  let browser;
+  try {
+    browser = await startBrowser();
+    await openPage(browser, server, `ws://127.0.0.1:${proxy.port}/api/dashboard/ws/dashboard`);
+    for (let seq = 0; seq < 5; seq++) await post(gateway.port, "agents", "agent_update", { seq });
+    await browser.evaluate(`window.framesOf(["agent_update"], 5)`);
+
+    proxy.cut();
+    // The gateway still holds the cut connection open: it never learnt that the page left.
+    const stats = await (await fetch(`http://127.0.0.1:${gateway.port}/api/dashboard/websocket/stats`)).json();
+    assert.equal(stats.total_connections, 1);
+    for (let seq = 5; seq < 205; seq++) await post(gateway.port, "agents", "agent_update", { seq });
+    proxy.restore();
+    for (let seq = 205; seq < 210; seq++) await post(gateway.port, "agents", "agent_update", { seq });
+
+    const frames = JSON.parse(await browser.evaluate(`window.framesOf(["agent_update"], 210)`));
+    assert.deepEqual(frames.map((frame) => frame.data.seq), Array.from({ length: 210 }, (_, seq) => seq), "every event once, in order");
+    assert.deepEqual(frames.map((frame) => frame.offset), Array.from({ length: 210 }, (_, seq) => seq + 1));
+    const recoveries = JSON.parse(await browser.evaluate("JSON.stringify(window.recoveries)"));
+    assert.ok(recoveries.some((recovery) => recovery.recovered.includes("agents")), JSON.stringify(recoveries));
+    assert.equal(await browser.evaluate(`window.client.recovered.get("agents")`), true);
+    // Nothing more arrives: the replay and the live stream did not overlap.
+    await post(gateway.port, "agents", "agent_update", { seq: 210 });
+    const all = JSON.parse(await browser.evaluate(`window.framesOf(["agent_update"], 211)`));
+    assert.equal(all.length, 211);
+  } finally {
+    await browser?.stop();
+    server.close();
+    proxy.close();
     await gateway.stop();
   }
 });

@@ -270,3 +270,14 @@ test("a topic the server did not give back is re-subscribed with its position", 
   socket().receive(established({ subscriptions: ["agents"], streams: { agents: { epoch: "e1", offset: 1, recovered: true, replayed: 0 } } }));
   assert.deepEqual(socket().sent.at(-1), { type: "subscribe", subscriptions: ["tasks"], recover: { epoch: "e1", offsets: { tasks: 7 } } });
 });
+
+test("a live frame of a new epoch puts the other topics at 0 in it; only later offsets move a position", () => {
+  const { client, socket } = makeClient({ subscriptions: ["agents", "system"] });
+  client.start();
+  socket().open();
+  socket().receive(established({ streams: { agents: { epoch: "e1", offset: 8 }, system: { epoch: "e1", offset: 3 } } }));
+  socket().receive(update("agents", 7));
+  assert.deepEqual(client.positions(), { epoch: "e1", offsets: { agents: 8, system: 3 } }, "an event from before the position moves nothing");
+  socket().receive(update("agents", 1, "e2"));
+  assert.deepEqual(client.positions(), { epoch: "e2", offsets: { agents: 1, system: 0 } });
+});

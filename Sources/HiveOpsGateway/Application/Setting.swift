@@ -143,7 +143,7 @@ extension Setting {
     package static let historySize = server(
         "--history-size",
         "WS_HISTORY_SIZE",
-        "Events kept per topic for clients that reconnect (in memory; with Redis, also in Redis Streams); 0 keeps none.",
+        "Events kept per topic for clients that reconnect (in memory; with Redis, also in Redis Streams); 0 turns the history off.",
         "\(defaults.history.size)"
     )
     package static let historyMaxAge = server(

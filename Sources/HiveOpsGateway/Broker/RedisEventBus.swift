@@ -234,10 +234,10 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
                 logger.notice("Skipped a broadcast already delivered on this node after its PUBLISH failed", metadata: ["correlation_id": "\(id)"])
                 return
             }
-            let (event, position) = await record(event, channel: channel, payload: bytes)
+            let (event, position) = await record(event, channel: channel, payload: bytes, receivedAt: receivedAt)
             router.deliver(event, recorded: position, arrivedAt: receivedAt, dequeuedAt: dequeuedAt)
         case .recordOnly(let event):
-            let (event, position) = await record(event, channel: channel, payload: bytes)
+            let (event, position) = await record(event, channel: channel, payload: bytes, receivedAt: receivedAt)
             if let position { router.pass(event, recorded: position) }
         case .invalid(let reason): invalid(channel: channel, reason: reason)
         }
@@ -245,10 +245,24 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
 
     /// Records the event in the shared history (once for all nodes) and returns it with the id every
     /// node gives it, and its position; no position when Redis could not record it in time.
-    private func record(_ event: BroadcastEvent, channel: String, payload: ByteBuffer) async -> (BroadcastEvent, StreamPosition?) {
+    private func record(
+        _ event: BroadcastEvent,
+        channel: String,
+        payload: ByteBuffer,
+        receivedAt: ContinuousClock.Instant
+    ) async -> (BroadcastEvent, StreamPosition?) {
         let eventId = RedisHistoryStore.eventId(channel: channel, payload: payload)
         var event = event
         if event.correlationId == nil { event.correlationId = RedisHistoryStore.correlationId(forEventId: eventId) }
+        // History off (--history-size 0): no Redis round trip, no position.
+        guard store.isRecording else { return (event, nil) }
+        // An event this node took too long to reach may be past the dedupe window: recording it could
+        // number it twice, so it goes out without a position.
+        guard receivedAt.duration(to: .now) < RedisHistoryStore.dedupeWindow / 2 else {
+            metrics.historyRecordFailures.increment()
+            logger.warning("An event waited too long on this node to be recorded: delivered without a position")
+            return (event, nil)
+        }
         do {
             return (event, try await store.record(event, eventId: eventId, timestamp: FrameEncoder.timestamp()))
         } catch {

@@ -20,7 +20,7 @@ package struct ReplayGate: Sendable {
     package private(set) var holdsEverything: Bool
     package private(set) var holding: Set<Subscription>
     private var held: [OutboundFrame] = []
-    /// Per topic: the last position a replay or a greeting covered; removed at the first live frame past it.
+    /// Per replayed topic: the last position its replay covered; removed at the first live frame past it.
     private var covered: [Subscription: StreamPosition] = [:]
     private let capacity: Int
 
@@ -53,7 +53,10 @@ package struct ReplayGate: Sendable {
 
     /// Ends the hold of `topics` (and of everything, with `greeting`): returns the frames to queue,
     /// in order: `leading` (the greeting or the `subscription_updated`), each topic's replay, then
-    /// the held frames that are now free, less those the replays or positions already cover.
+    /// the held frames that are now free, less those at or below the positions reported. A replayed
+    /// topic stays covered after the release: a replay read from Redis may run ahead of this node's
+    /// own delivery, whose frames then come late. A position reported without a replay was read from
+    /// this node after its last delivery, so no later frame is at or below it.
     package mutating func release(
         _ topics: Set<Subscription>,
         greeting: Bool,
@@ -61,7 +64,7 @@ package struct ReplayGate: Sendable {
         replays: [Subscription: [OutboundFrame]] = [:],
         covered positions: [Subscription: StreamPosition]
     ) -> [OutboundFrame] {
-        for (topic, position) in positions { covered[topic] = position }
+        for (topic, position) in positions where replays[topic] != nil { covered[topic] = position }
         if greeting { holdsEverything = false }
         holding.subtract(topics)
         var frames = leading
@@ -70,7 +73,7 @@ package struct ReplayGate: Sendable {
         for frame in held {
             if holdsEverything || frame.stream.map({ holding.contains($0.topic) }) == true {
                 stillHeld.append(frame)
-            } else if !isCovered(frame) {
+            } else if !isCovered(frame), !Self.isAtOrBelow(frame, positions) {
                 frames.append(frame)
             }
         }
@@ -78,7 +81,12 @@ package struct ReplayGate: Sendable {
         return frames
     }
 
-    /// Whether a replay or a greeting already covered the frame's position. The first live frame past
+    private static func isAtOrBelow(_ frame: OutboundFrame, _ positions: [Subscription: StreamPosition]) -> Bool {
+        guard let (topic, position) = frame.stream, let reported = positions[topic] else { return false }
+        return !reported.precedes(position)
+    }
+
+    /// Whether a replay already covered the frame's position. The first live frame past
     /// a topic's covered position ends the check for that topic: the node delivers in offset order.
     private mutating func isCovered(_ frame: OutboundFrame) -> Bool {
         guard let (topic, position) = frame.stream, let mark = covered[topic] else { return false }

@@ -58,6 +58,9 @@ package final class RedisHistoryStore: HistoryAuthority {
 
     // MARK: - Recording
 
+    /// Whether events are recorded at all: `--history-size 0` turns the history off.
+    package var isRecording: Bool { settings.size > 0 }
+
     /// Records an event once for every node (`eventId` rules out the copies the other nodes record)
     /// and returns its position.
     package func record(_ event: BroadcastEvent, eventId: String, timestamp: String) async throws -> StreamPosition {
