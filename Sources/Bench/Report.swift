@@ -46,13 +46,7 @@ struct Report: Codable, Sendable {
         var replayedPerSecond: Double { seconds > 0 ? Double(complete * events) / seconds : 0 }
 
         func json() -> String {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            var object = (try? JSONSerialization.jsonObject(with: encoder.encode(self))) as? [String: Any] ?? [:]
-            object["replayed_per_second"] = replayedPerSecond
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            return String(decoding: data, as: UTF8.self)
+            Report.record(self, adding: ["replayed_per_second": replayedPerSecond])
         }
 
         func table() -> String {
@@ -77,12 +71,16 @@ struct Report: Codable, Sendable {
     }
 
     func json() -> String {
+        Self.record(self, adding: ["delivered_per_second": deliveredPerSecond, "publisher_limited": publisherLimited])
+    }
+
+    /// One JSON record, snake_case keys sorted, with the computed figures added.
+    static func record(_ value: some Encodable, adding computed: [String: Any]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        var object = (try? JSONSerialization.jsonObject(with: encoder.encode(self))) as? [String: Any] ?? [:]
-        object["delivered_per_second"] = deliveredPerSecond
-        object["publisher_limited"] = publisherLimited
+        var object = (try? JSONSerialization.jsonObject(with: encoder.encode(value))) as? [String: Any] ?? [:]
+        object.merge(computed) { $1 }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

@@ -41,7 +41,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     private let store: RedisHistoryStore
     private let logger: Logger
     private let status = Mutex(Status())
-    private let publisher = Mutex<RedisConnection?>(nil)
+    private let publisher: SharedRedisConnection
     /// Broadcasts delivered here after a failed PUBLISH that Redis may still have executed.
     private let fallbacks: Mutex<FallbackDeliveries>
     private let random: @Sendable () -> Double
@@ -60,6 +60,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         self.manager = manager
         self.metrics = metrics
         self.store = store
+        self.publisher = SharedRedisConnection(url: settings.url, timeout: settings.timeout)
         var logger = logger
         logger[metadataKey: "redis"] = "\(settings.url)"
         self.logger = logger
@@ -78,7 +79,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         if event.correlationId == nil { event.correlationId = FrameEncoder.newCorrelationId() }
         var used: RedisConnection?
         do {
-            let connection = try await publisherConnection()
+            let connection = try await publisher.get()
             used = connection
             // Counted when accepted: the frame reaches them once the listener hears it back.
             let subscribed = router.manager.subscriberCount(of: event.subscription)
@@ -94,8 +95,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
             // A timed-out connection is still open: close it, or every failed publish would leak one.
             // Only the one this publish used: another caller may already hold a fresh one.
             if let used {
-                used.close()
-                publisher.withLock { if $0 === used { $0 = nil } }
+                publisher.drop(used)
                 // The PUBLISH may have been sent and executed, only its reply lost: if its copy
                 // comes back through the listener, it is not delivered a second time.
                 if let id = event.correlationId { fallbacks.withLock { $0.record(id, at: .now) } }
@@ -117,19 +117,6 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         ]
     }
 
-    private func publisherConnection() async throws -> RedisConnection {
-        if let existing = publisher.withLock({ $0 }), existing.isActive { return existing }
-        let connection = try await RedisConnection.connect(to: settings.url, connectTimeout: settings.timeout, replyTimeout: settings.timeout)
-        // Two publishes may connect at once: the first one stored wins, the other is closed unused.
-        let winner = publisher.withLock { current -> RedisConnection in
-            if let current, current.isActive { return current }
-            current = connection
-            return connection
-        }
-        if winner !== connection { connection.close() }
-        return winner
-    }
-
     // MARK: - Listener
 
     /// Listens until graceful shutdown, reconnecting with exponential backoff and full jitter.
@@ -149,7 +136,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
                 try? await Task.sleep(for: delay)
             }
         }
-        publisher.withLock { $0?.close() }
+        publisher.close()
         store.close()
         setConnected(false)
     }

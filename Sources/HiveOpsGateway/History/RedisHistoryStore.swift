@@ -4,7 +4,6 @@ package import GeneratedMessages
 package import Logging
 package import NIOCore
 package import RedisClient
-import Synchronization
 
 /// The history every node shares, in Redis: one stream per topic (`XADD` with the offset as the
 /// entry id, trimmed to the size and the age), and one hash with the epoch and each topic's last
@@ -18,15 +17,14 @@ package final class RedisHistoryStore: HistoryAuthority {
     /// How long an event's id is remembered: every node hears a pub/sub message within this of the first.
     package static let dedupeWindow: Duration = .seconds(120)
 
-    private let url: RedisURL
     private let settings: HistorySettings
     private let timeout: Duration
     private let logger: Logger
-    private let connection = Mutex<RedisConnection?>(nil)
+    private let connection: SharedRedisConnection
     private let topics = Subscription.allCases
 
     package init(url: RedisURL, settings: HistorySettings, timeout: Duration, logger: Logger) {
-        self.url = url
+        self.connection = SharedRedisConnection(url: url, timeout: timeout)
         self.settings = settings
         self.timeout = timeout
         self.logger = logger
@@ -122,8 +120,7 @@ package final class RedisHistoryStore: HistoryAuthority {
     package func usage() async -> [Subscription: (events: Int, bytes: Int)]? {
         let replies: [RESPValue]
         do {
-            let connection = try await connected()
-            replies = try await connection.pipeline(
+            replies = try await connection.get().pipeline(
                 topics.flatMap { [["XLEN", Self.streamKey($0)], ["MEMORY", "USAGE", Self.streamKey($0)]] },
                 timeout: timeout
             )
@@ -161,35 +158,20 @@ package final class RedisHistoryStore: HistoryAuthority {
 
     /// Runs a script by its digest, loading it first where Redis does not have it (a new or restarted Redis).
     private func run(_ script: String, keys: [String], arguments: [String]) async throws -> RESPValue {
-        let connection = try await connected()
+        let connection = try await self.connection.get()
         let digest = Self.digest(script)
         do {
             return try await connection.command(["EVALSHA", digest, "\(keys.count)"] + keys + arguments, timeout: timeout)
         } catch RedisConnection.ConnectionError.errorReply(let message) where message.hasPrefix("NOSCRIPT") {
             return try await connection.command(["EVAL", script, "\(keys.count)"] + keys + arguments, timeout: timeout)
         } catch {
-            // A timed-out or broken connection is dropped, so that the next call connects afresh.
-            connection.close()
-            self.connection.withLock { if $0 === connection { $0 = nil } }
+            self.connection.drop(connection)
             throw error
         }
     }
 
-    private func connected() async throws -> RedisConnection {
-        if let existing = connection.withLock({ $0 }), existing.isActive { return existing }
-        let fresh = try await RedisConnection.connect(to: url, connectTimeout: timeout, replyTimeout: timeout)
-        // Two callers may connect at once: the first one stored wins, the other is closed unused.
-        let winner = connection.withLock { current -> RedisConnection in
-            if let current, current.isActive { return current }
-            current = fresh
-            return fresh
-        }
-        if winner !== fresh { fresh.close() }
-        return winner
-    }
-
     package func close() {
-        connection.withLock { $0?.close() }
+        connection.close()
     }
 
     private static func digest(_ script: String) -> String {
