@@ -46,11 +46,11 @@ echo "== 1. live fan-out, history on against off ($rounds rounds)" >&2
 live() {
   local label=$1 history=$2
   shift 2
-  local args=""
-  [ "$history" = off ] && args="--history-size 0"
+  local off=()
+  [ "$history" = off ] && off=(--gateway-args="--history-size 0")
   redis-cli -p "$redis_port" flushall >/dev/null
   local record
-  record=$("$build/hiveops-bench" --spawn-gateway "$build/hiveops-gateway" --gateway-args="$args" --redis-url "$redis" --json \
+  record=$("$build/hiveops-bench" --spawn-gateway "$build/hiveops-gateway" "${off[@]}" --redis-url "$redis" --json \
     --duration 15 "$@" 2>/dev/null | tail -1)
   printf '%s\t%s\t%s\n' "$label" "$history" "$record" >>"$results"
 }

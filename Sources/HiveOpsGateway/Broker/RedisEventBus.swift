@@ -2,6 +2,7 @@ import Foundation
 import GeneratedMessages
 package import Logging
 import NIOCore
+import NIOPosix
 import Prometheus
 package import RedisClient
 import ServiceLifecycle
@@ -143,7 +144,12 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
 
     /// One connection's life: connect, subscribe to everything in one round trip, relay until it fails.
     private func listen(onSubscribed: () -> Void) async throws {
-        let connection = try await RedisConnection.connect(to: settings.url, connectTimeout: settings.timeout, replyTimeout: settings.timeout)
+        let connection = try await RedisConnection.connect(
+            to: settings.url,
+            connectTimeout: settings.timeout,
+            replyTimeout: settings.timeout,
+            group: RedisEventLoop.group
+        )
         defer { connection.close() }
         try await connection.sendWithoutReply([["SUBSCRIBE"] + RedisChannels.channels, ["PSUBSCRIBE"] + RedisChannels.patterns])
         let expected = RedisChannels.channels.count + RedisChannels.patterns.count
@@ -154,8 +160,9 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
             }
             group.addTask {
                 var confirmations = 0
+                let order = ReadOrder()
                 for await push in connection.pushes {
-                    if try await self.handle(push.value, receivedAt: push.receivedAt, watchdog: watchdog) {
+                    if try await self.handle(push.value, receivedAt: push.receivedAt, watchdog: watchdog, order: order) {
                         confirmations += 1
                         if confirmations == expected {
                             watchdog.subscribed()
@@ -180,7 +187,12 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     }
 
     /// Returns whether the push was a subscription confirmation.
-    private func handle(_ push: RESPValue, receivedAt: ContinuousClock.Instant, watchdog: ListenerWatchdog) async throws -> Bool {
+    private func handle(
+        _ push: RESPValue,
+        receivedAt: ContinuousClock.Instant,
+        watchdog: ListenerWatchdog,
+        order: ReadOrder
+    ) async throws -> Bool {
         if case .error(let message) = push { throw RedisConnection.ConnectionError.errorReply(message) }
         guard let elements = push.elements, let kind = elements.first?.string?.lowercased() else { return false }
         switch kind {
@@ -189,9 +201,12 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         case "pong":
             watchdog.ponged()
         case "message" where elements.count == 3:
-            await relay(channel: elements[1].string ?? "", pattern: nil, payload: elements[2], receivedAt: receivedAt)
+            dispatch(await relay(channel: elements[1].string ?? "", pattern: nil, payload: elements[2], receivedAt: receivedAt), order: order)
         case "pmessage" where elements.count == 4:
-            await relay(channel: elements[2].string ?? "", pattern: elements[1].string, payload: elements[3], receivedAt: receivedAt)
+            dispatch(
+                await relay(channel: elements[2].string ?? "", pattern: elements[1].string, payload: elements[3], receivedAt: receivedAt),
+                order: order
+            )
         default:
             break
         }
@@ -208,36 +223,97 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         }
     }
 
-    private func relay(channel: String, pattern: String?, payload: RESPValue, receivedAt: ContinuousClock.Instant) async {
+    /// An event read from Redis, on its way to delivery: what to do with it and its record's answer to come.
+    struct Relayed: Sendable {
+        enum Action: Sendable {
+            case deliver
+            /// Recorded, not delivered here (none of its project index subscribers is connected here).
+            case recordOnly
+            /// Nothing: invalid, or delivered already.
+            case none
+        }
+
+        var action: Action
+        var event: BroadcastEvent?
+        var position: EventLoopFuture<StreamPosition>?
+        var receivedAt: ContinuousClock.Instant
+        var dequeuedAt: ContinuousClock.Instant
+    }
+
+    /// Translates a published message and sends its record to the shared history.
+    private func relay(channel: String, pattern: String?, payload: RESPValue, receivedAt: ContinuousClock.Instant) async -> Relayed {
         let dequeuedAt = ContinuousClock.now
+        var relayed = Relayed(action: .none, receivedAt: receivedAt, dequeuedAt: dequeuedAt)
         metrics.redisMessagesReceived.increment()
         guard case .bulkString(let bytes?) = payload else {
             invalid(channel: channel, reason: "payload is not a string")
-            return
+            return relayed
         }
         switch RedisChannels.translate(channel: channel, pattern: pattern, payload: bytes, isConnected: { self.manager.connection(id: $0) != nil }) {
         case .deliver(let event):
             if channel == RedisChannels.broadcast, let id = event.correlationId, fallbacks.withLock({ $0.consume(id, at: .now) }) {
                 logger.notice("Skipped a broadcast already delivered on this node after its PUBLISH failed", metadata: ["correlation_id": "\(id)"])
-                return
+                return relayed
             }
-            let (event, position) = await record(event, channel: channel, payload: bytes, receivedAt: receivedAt)
-            router.deliver(event, recorded: position, arrivedAt: receivedAt, dequeuedAt: dequeuedAt)
+            relayed.action = .deliver
+            (relayed.event, relayed.position) = await record(event, channel: channel, payload: bytes, receivedAt: receivedAt)
         case .recordOnly(let event):
-            let (event, position) = await record(event, channel: channel, payload: bytes, receivedAt: receivedAt)
-            if let position { router.pass(event, recorded: position) }
-        case .invalid(let reason): invalid(channel: channel, reason: reason)
+            relayed.action = .recordOnly
+            (relayed.event, relayed.position) = await record(event, channel: channel, payload: bytes, receivedAt: receivedAt)
+        case .invalid(let reason):
+            invalid(channel: channel, reason: reason)
+        }
+        return relayed
+    }
+
+    /// Delivers each event in the order it was read, once its record is answered. Every delivery runs
+    /// on the Redis event loop (one thread): none waits for the record before it, and the answers of
+    /// one read are delivered in one event-loop tick, so that their frames share each recipient's
+    /// flush. `order` puts them back in reading order: a callback added after its answer came runs
+    /// later than one added before its own.
+    private func dispatch(_ relayed: Relayed, order: ReadOrder) {
+        guard relayed.event != nil else { return }
+        let sequence = order.take()
+        let release: @Sendable (StreamPosition?) -> Void = { position in
+            for (event, position) in order.ready(sequence, relayed, at: position) { self.deliver(event, at: position) }
+        }
+        guard let pending = relayed.position else {
+            RedisEventLoop.group.next().execute { release(nil) }
+            return
+        }
+        pending.whenComplete { result in
+            switch result {
+            case .success(let position):
+                release(position)
+            case .failure(let error):
+                self.metrics.historyRecordFailures.increment()
+                self.logger.warning("Cannot record an event in the history: delivered without a position", metadata: ["error": "\(error)"])
+                release(nil)
+            }
         }
     }
 
-    /// Records the event in the shared history (once for all nodes) and returns it with the id every
-    /// node gives it, and its position; no position when Redis could not record it in time.
+    /// Delivers an event at its recorded position; without one when it could not be recorded.
+    private func deliver(_ relayed: Relayed, at position: StreamPosition?) {
+        guard let event = relayed.event else { return }
+        switch relayed.action {
+        case .deliver:
+            router.deliver(event, recorded: position, arrivedAt: relayed.receivedAt, dequeuedAt: relayed.dequeuedAt)
+        case .recordOnly:
+            if let position { router.pass(event, recorded: position) }
+        case .none:
+            break
+        }
+    }
+
+    /// Sends the event's record to the shared history (once for all nodes); returns the event with the
+    /// id every node gives it, and its position to come; none when it is not to be recorded.
     private func record(
         _ event: BroadcastEvent,
         channel: String,
         payload: ByteBuffer,
         receivedAt: ContinuousClock.Instant
-    ) async -> (BroadcastEvent, StreamPosition?) {
+    ) async -> (BroadcastEvent, EventLoopFuture<StreamPosition>?) {
         let eventId = RedisHistoryStore.eventId(channel: channel, payload: payload)
         var event = event
         if event.correlationId == nil { event.correlationId = RedisHistoryStore.correlationId(forEventId: eventId) }
@@ -343,6 +419,39 @@ final class ListenerWatchdog: Sendable {
             state.pingSentAt = now
             state.lastPingAt = now
             return true
+        }
+    }
+}
+
+/// The listener's events in the order it read them: each is numbered as it is read, and delivered
+/// once every event before it is, whatever order their records' answers are handled in.
+final class ReadOrder: Sendable {
+    private struct State {
+        var taken = 0
+        var next = 0
+        var ready: [Int: (RedisEventBus.Relayed, StreamPosition?)] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// The next event's number.
+    func take() -> Int {
+        state.withLock { state in
+            defer { state.taken += 1 }
+            return state.taken
+        }
+    }
+
+    /// Event `sequence` can go, at `position`: returns the events that can go now, in order.
+    func ready(_ sequence: Int, _ relayed: RedisEventBus.Relayed, at position: StreamPosition?) -> [(RedisEventBus.Relayed, StreamPosition?)] {
+        state.withLock { state in
+            state.ready[sequence] = (relayed, position)
+            var run: [(RedisEventBus.Relayed, StreamPosition?)] = []
+            while let next = state.ready.removeValue(forKey: state.next) {
+                run.append(next)
+                state.next += 1
+            }
+            return run
         }
     }
 }

@@ -24,7 +24,10 @@ package final class RedisHistoryStore: HistoryAuthority {
     private let topics = Subscription.allCases
 
     package init(url: RedisURL, settings: HistorySettings, timeout: Duration, logger: Logger) {
-        self.connection = SharedRedisConnection(url: url, timeout: timeout)
+        // The scripts are loaded on every new connection: a record is then one EVALSHA, pipelined.
+        self.connection = SharedRedisConnection(url: url, timeout: timeout) { connection in
+            _ = try await connection.pipeline(Self.scripts.map { ["SCRIPT", "LOAD", $0] }, timeout: timeout)
+        }
         self.settings = settings
         self.timeout = timeout
         self.logger = logger
@@ -59,22 +62,32 @@ package final class RedisHistoryStore: HistoryAuthority {
     /// Whether events are recorded at all: `--history-size 0` turns the history off.
     package var isRecording: Bool { settings.size > 0 }
 
-    /// Records an event once for every node (`eventId` rules out the copies the other nodes record)
-    /// and returns its position.
-    package func record(_ event: BroadcastEvent, eventId: String, timestamp: String) async throws -> StreamPosition {
+    /// Records an event once for every node (`eventId` rules out the copies the other nodes record):
+    /// sends the call now and returns its position to come. Calls sent one after another share one
+    /// connection, so Redis runs them, and answers them, in the order they were sent; none waits
+    /// for the one before. Waits only while the connection is being made.
+    package func record(_ event: BroadcastEvent, eventId: String, timestamp: String) async throws -> EventLoopFuture<StreamPosition> {
         let entry = try HistoryEntry.encode(event, timestamp: timestamp)
-        let reply = try await run(
-            Self.recordScript,
-            keys: [Self.metaKey, Self.streamKey(event.subscription), Self.seenKey(eventId)] + topics.map(Self.streamKey),
-            arguments: [
-                event.subscription.rawValue, entry, FrameEncoder.newCorrelationId(), "\(settings.size)",
-                "\(Int(settings.maxAge / .milliseconds(1)))", "\(Int(Self.dedupeWindow / .milliseconds(1)))",
-            ]
-        )
-        guard let values = reply.elements, values.count == 2, let epoch = values[0].string, case .integer(let offset) = values[1] else {
-            throw RedisConnection.ConnectionError.errorReply("the record script answered \(reply)")
-        }
-        return StreamPosition(epoch: epoch, offset: Int(offset))
+        let keys = [Self.metaKey, Self.streamKey(event.subscription), Self.seenKey(eventId)] + topics.map(Self.streamKey)
+        let arguments = [
+            event.subscription.rawValue, entry, FrameEncoder.newCorrelationId(), "\(settings.size)",
+            "\(Int(settings.maxAge / .milliseconds(1)))", "\(Int(Self.dedupeWindow / .milliseconds(1)))",
+        ]
+        let connection = try await self.connection.get()
+        let shared = self.connection
+        return connection.send(["EVALSHA", Self.recordDigest, "\(keys.count)"] + keys + arguments, timeout: timeout)
+            .flatMapErrorThrowing { error in
+                // A timed-out call leaves its connection out of step (NOSCRIPT: Redis lost the scripts):
+                // the next record connects afresh and loads them again.
+                shared.drop(connection)
+                throw error
+            }
+            .flatMapThrowing { reply in
+                guard let values = reply.elements, values.count == 2, let epoch = values[0].string, case .integer(let offset) = values[1] else {
+                    throw RedisConnection.ConnectionError.errorReply("the record script answered \(reply)")
+                }
+                return StreamPosition(epoch: epoch, offset: Int(offset))
+            }
     }
 
     /// The epoch (made now if Redis has none) and each topic's last offset.
@@ -174,6 +187,9 @@ package final class RedisHistoryStore: HistoryAuthority {
         connection.close()
     }
 
+    private static let scripts = [recordScript, metaScript, recoverScript]
+    private static let recordDigest = digest(recordScript)
+
     private static func digest(_ script: String) -> String {
         Insecure.SHA1.hash(data: Array(script.utf8)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
@@ -211,11 +227,12 @@ package final class RedisHistoryStore: HistoryAuthority {
               local time = redis.call('TIME')
               local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
               redis.call('XADD', KEYS[2], 'MAXLEN', size, offset .. '-0', 't', now, 'e', ARGV[2])
-              -- The age bound: the oldest entries past it go, a few at each record.
+              -- The age bound: the oldest entries past it go, at most 16 at each record.
               local cutoff = now - tonumber(ARGV[5])
-              for _, entry in ipairs(redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 16)) do
-                if tonumber(entry[2][2]) >= cutoff then break end
-                redis.call('XDEL', KEYS[2], entry[1])
+              for _ = 1, 16 do
+                local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
+                if #oldest == 0 or tonumber(oldest[1][2][2]) >= cutoff then break end
+                redis.call('XDEL', KEYS[2], oldest[1][1])
               end
             end
             redis.call('SET', KEYS[3], epoch .. ' ' .. offset, 'PX', ARGV[6])
