@@ -94,7 +94,14 @@ recover() {
 echo "| recovered from | clients × events | complete | out of order | seconds | replayed frames/s | gateway CPU s | CPU µs per replayed frame |"
 echo "|---|---|---|---|---|---|---|---|"
 row() {
-  python3 -c 'import json,sys; r=json.loads(sys.argv[2]); cpu=r.get("gateway_cpu_seconds") or 0; print(f"| {sys.argv[1]} | {r[\"clients\"]:,} × {r[\"events\"]:,} | {r[\"complete\"]:,} | {r[\"out_of_order\"]} | {r[\"seconds\"]:.2f} | {r[\"replayed_per_second\"]:,.0f} | {cpu:.2f} | {cpu / max(1, r[\"complete\"] * r[\"events\"]) * 1e6:.2f} |")' "$1" "$2"
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+label, r = sys.argv[1], json.loads(sys.argv[2])
+cpu = r.get("gateway_cpu_seconds") or 0
+replayed = max(1, r["complete"] * r["events"])
+print(f"| {label} | {r['clients']:,} × {r['events']:,} | {r['complete']:,} | {r['out_of_order']} | {r['seconds']:.2f} | "
+      f"{r['replayed_per_second']:,.0f} | {cpu:.2f} | {cpu / replayed * 1e6:.2f} |")
+PY
 }
 row "a single node's memory" "$(recover --spawn-gateway "$build/hiveops-gateway" --publisher rest)"
 redis-cli -p "$redis_port" flushall >/dev/null

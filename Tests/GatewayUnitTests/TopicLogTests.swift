@@ -99,6 +99,23 @@ import Testing
         #expect(log.position?.offset == 10)
     }
 
+    @Test func framesReadBackFromRedisAreKeptWhereTheyJoinTheRun() {
+        // A node that started after events 1-6: it knows the position, and holds 5 and 6 only.
+        var log = TopicLog()
+        log.advance(to: StreamPosition(epoch: "e1", offset: 4))
+        for offset in 5...6 {
+            log.append(.event(.agents, offset), at: StreamPosition(epoch: "e1", offset: offset), now: start, settings: settings)
+        }
+        log.backfill((2...4).map { .event(.agents, $0) }, through: StreamPosition(epoch: "e1", offset: 6), now: start, settings: settings)
+        #expect(log.kept.map(\.offset) == [2, 3, 4, 5, 6])
+        #expect(offsets(log.replay(after: 1, epoch: "e1", now: start, settings: settings)) == [2, 3, 4, 5, 6])
+        // A read that leaves a hole before the kept run is not kept.
+        var holed = TopicLog()
+        holed.append(.event(.agents, 9), at: StreamPosition(epoch: "e1", offset: 9), now: start, settings: settings)
+        holed.backfill((2...4).map { .event(.agents, $0) }, through: StreamPosition(epoch: "e1", offset: 9), now: start, settings: settings)
+        #expect(holed.kept.map(\.offset) == [9])
+    }
+
     @Test func sizeZeroKeepsNothingButTheNumbering() {
         var settings = settings
         settings.size = 0

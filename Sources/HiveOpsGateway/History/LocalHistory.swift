@@ -54,6 +54,12 @@ package final class LocalHistory: Sendable {
         logs[topic]?.log.withLock { $0.advance(to: position) }
     }
 
+    /// Keeps frames read back from Redis where they join this node's log (``TopicLog/backfill``).
+    package func backfill(_ topic: Subscription, _ frames: [OutboundFrame], through: StreamPosition) {
+        let now = clock()
+        logs[topic]?.log.withLock { $0.backfill(frames, through: through, now: now, settings: settings) }
+    }
+
     /// The frames after `offset`, when this node holds all of them.
     package func replay(_ topic: Subscription, after offset: Int, epoch: String) -> TopicLog.Replay {
         guard let guarded = logs[topic] else { return .notHeld }

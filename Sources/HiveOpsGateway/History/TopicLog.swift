@@ -55,6 +55,23 @@ package struct TopicLog: Sendable {
         trim(now: now, settings: settings)
     }
 
+    /// Keeps frames read back from Redis (`frames`, contiguous offsets), when they join the kept run
+    /// without a hole: later recoveries of the same span are then served from memory. They are kept
+    /// as if delivered `now`.
+    package mutating func backfill(_ frames: [OutboundFrame], through: StreamPosition, now: ContinuousClock.Instant, settings: HistorySettings) {
+        let offsets = frames.compactMap { $0.stream?.position.offset }
+        guard settings.size > 0, let first = offsets.first, let last = offsets.last, offsets.count == last - first + 1 else { return }
+        advance(to: through)
+        guard position?.epoch == through.epoch else { return }
+        let later = kept.filter { $0.offset > last }
+        // A hole between the frames read and what this node kept since: nothing to join.
+        if let next = later.first, next.offset != last + 1 { return }
+        if later.isEmpty, let top = position?.offset, top != last { return }
+        kept = CircularBuffer(zip(offsets, frames).map { Kept(offset: $0, at: now, frame: $1) } + later)
+        bytes = kept.reduce(0) { $0 + $1.frame.wire.readableBytes }
+        trim(now: now, settings: settings)
+    }
+
     /// The events after `offset` of `epoch`, when this log holds every one of them.
     package mutating func replay(after offset: Int, epoch: String, now: ContinuousClock.Instant, settings: HistorySettings) -> Replay {
         trim(now: now, settings: settings)
