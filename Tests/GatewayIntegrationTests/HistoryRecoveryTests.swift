@@ -150,6 +150,38 @@ import FoundationNetworking
         #expect(afterRestart.streams?["agents"]?.offset == 0)
     }
 
+    /// A `subscribe` that recovers, sent before the greeting's own recovery is done, is answered after it.
+    @Test func aRecoveringSubscribeSentBeforeTheGreetingIsAnsweredAfterIt() async throws {
+        let redis = try await RedisServer()
+        var node = try await GatewayProcess(arguments: ["--redis-url", redis.url])
+        try await RedisListenerProbe.waitUntilSubscribed(port: node.port)
+        let publisher = Publisher(redis: nil, restPort: node.port)
+        for sequence in 0..<1_000 { try await publisher.publish(sequence, topic: "system", type: "system_update") }
+        // A node started after the events: the greeting's recovery reads them from Redis.
+        node.signal(SIGKILL)
+        _ = try await node.waitForExit(timeout: .seconds(10))
+        node = try await GatewayProcess(arguments: ["--redis-url", redis.url])
+        try await RedisListenerProbe.waitUntilSubscribed(port: node.port)
+        let probe = try await WebSocketClient.connect(port: node.port, path: "/api/dashboard/ws/system")
+        let follower = try await StreamFollower(greeting: probe.receiveMessage())
+        guard let epoch = follower.epoch else { throw TestFailure("no epoch") }
+
+        let client = try await WebSocketClient.connect(port: node.port, path: "/api/dashboard/ws/system?epoch=\(epoch)&offsets=system:0")
+        try await client.send(
+            text: #"{"type":"subscribe","subscriptions":["tasks"],"recover":{"epoch":"\#(epoch)","offsets":{"tasks":0}},"correlation_id":"early"}"#
+        )
+        guard case .connectionEstablished(let established) = try await client.receiveMessage() else {
+            throw TestFailure("connection_established must come first")
+        }
+        #expect(established.streams?["system"]?.replayed == 1_000)
+        for _ in 0..<1_000 {
+            guard case .update = try await client.receiveMessage() else { throw TestFailure("the replay before the subscribe's answer") }
+        }
+        guard case .subscriptionUpdated(let updated) = try await client.receiveMessage() else { throw TestFailure("subscription_updated") }
+        #expect(updated.correlationId == "early")
+        #expect(updated.streams?["tasks"]?.recovered == true)
+    }
+
     /// Two nodes hear every pub/sub message; each event is still recorded once.
     @Test func twoNodesRecordEveryEventOnceWhateverPathItCameBy() async throws {
         let redis = try await RedisServer()

@@ -16,6 +16,9 @@ final class ConnectionSession {
     let connection: Connection
     private var processor: InboundProcessor
     private var logLimiter = LogLimiter(interval: .seconds(60))
+    /// The last recovery's release: each waits for the one before, so that a `subscribe` that
+    /// recovers, sent before the greeting's own recovery is done, is still answered after the greeting.
+    private var lastRelease: Task<Void, Never>?
 
     /// Opens the connection: registers it (replacing one with the same id) and queues the greeting.
     init(
@@ -149,7 +152,7 @@ final class ConnectionSession {
             return
         }
         let (history, connection) = (dependencies.history, connection)
-        Task {
+        lastRelease = Task {
             let outcomes = await history.recover(plan)
             connection.release(
                 [],
@@ -168,9 +171,10 @@ final class ConnectionSession {
         connection.hold(recovering)
         dependencies.manager.updateSubscriptions(of: connection, to: topics)
         let streams = dependencies.history.streams(of: topics)
-        let (dependencies, connection) = (dependencies, connection)
-        Task {
+        let (dependencies, connection, previous) = (dependencies, connection, lastRelease)
+        lastRelease = Task {
             let outcomes = await dependencies.history.recover(plan)
+            await previous?.value
             let reply = try? dependencies.encoder.frame(
                 for: .subscriptionUpdated(SubscriptionRules.sorted(topics)),
                 correlationId: correlationId,
