@@ -1,5 +1,5 @@
 import Foundation
-package import GeneratedMessages
+import GeneratedMessages
 
 /// One recorded broadcast event: what a replay turns back into the same frame the live
 /// recipients got (same type, data, correlation id and timestamp), at its offset.
