@@ -17,7 +17,7 @@ import Testing
 
     func sequences(_ run: [(RedisEventBus.Relayed, StreamPosition?)]) -> [Int] {
         run.compactMap { item in
-            guard case .integer(let sequence) = item.0.event?.data["seq"] else { return nil }
+            guard case .integer(let sequence) = item.0.event.data["seq"] else { return nil }
             return sequence
         }
     }

@@ -201,12 +201,14 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         case "pong":
             watchdog.ponged()
         case "message" where elements.count == 3:
-            dispatch(await relay(channel: elements[1].string ?? "", pattern: nil, payload: elements[2], receivedAt: receivedAt), order: order)
+            if let relayed = await relay(channel: elements[1].string ?? "", pattern: nil, payload: elements[2], receivedAt: receivedAt) {
+                dispatch(relayed, order: order)
+            }
         case "pmessage" where elements.count == 4:
-            dispatch(
-                await relay(channel: elements[2].string ?? "", pattern: elements[1].string, payload: elements[3], receivedAt: receivedAt),
-                order: order
-            )
+            if let relayed = await relay(channel: elements[2].string ?? "", pattern: elements[1].string, payload: elements[3], receivedAt: receivedAt)
+            {
+                dispatch(relayed, order: order)
+            }
         default:
             break
         }
@@ -229,41 +231,40 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
             case deliver
             /// Recorded, not delivered here (none of its project index subscribers is connected here).
             case recordOnly
-            /// Nothing: invalid, or delivered already.
-            case none
         }
 
         var action: Action
-        var event: BroadcastEvent?
+        var event: BroadcastEvent
         var position: EventLoopFuture<StreamPosition>?
         var receivedAt: ContinuousClock.Instant
         var dequeuedAt: ContinuousClock.Instant
     }
 
-    /// Translates a published message and sends its record to the shared history.
-    private func relay(channel: String, pattern: String?, payload: RESPValue, receivedAt: ContinuousClock.Instant) async -> Relayed {
+    /// Translates a published message and sends its record to the shared history; nil when there is
+    /// nothing to deliver (an invalid payload, or a broadcast this node delivered already).
+    private func relay(channel: String, pattern: String?, payload: RESPValue, receivedAt: ContinuousClock.Instant) async -> Relayed? {
         let dequeuedAt = ContinuousClock.now
-        var relayed = Relayed(action: .none, receivedAt: receivedAt, dequeuedAt: dequeuedAt)
         metrics.redisMessagesReceived.increment()
         guard case .bulkString(let bytes?) = payload else {
             invalid(channel: channel, reason: "payload is not a string")
-            return relayed
+            return nil
         }
+        let (action, event): (Relayed.Action, BroadcastEvent)
         switch RedisChannels.translate(channel: channel, pattern: pattern, payload: bytes, isConnected: { self.manager.connection(id: $0) != nil }) {
-        case .deliver(let event):
-            if channel == RedisChannels.broadcast, let id = event.correlationId, fallbacks.withLock({ $0.consume(id, at: .now) }) {
+        case .deliver(let translated):
+            if channel == RedisChannels.broadcast, let id = translated.correlationId, fallbacks.withLock({ $0.consume(id, at: .now) }) {
                 logger.notice("Skipped a broadcast already delivered on this node after its PUBLISH failed", metadata: ["correlation_id": "\(id)"])
-                return relayed
+                return nil
             }
-            relayed.action = .deliver
-            (relayed.event, relayed.position) = await record(event, channel: channel, payload: bytes, receivedAt: receivedAt)
-        case .recordOnly(let event):
-            relayed.action = .recordOnly
-            (relayed.event, relayed.position) = await record(event, channel: channel, payload: bytes, receivedAt: receivedAt)
+            (action, event) = (.deliver, translated)
+        case .recordOnly(let translated):
+            (action, event) = (.recordOnly, translated)
         case .invalid(let reason):
             invalid(channel: channel, reason: reason)
+            return nil
         }
-        return relayed
+        let (named, position) = await record(event, channel: channel, payload: bytes, receivedAt: receivedAt)
+        return Relayed(action: action, event: named, position: position, receivedAt: receivedAt, dequeuedAt: dequeuedAt)
     }
 
     /// Delivers each event in the order it was read, once its record is answered. Every delivery runs
@@ -272,7 +273,6 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     /// flush. `order` puts them back in reading order: a callback added after its answer came runs
     /// later than one added before its own.
     private func dispatch(_ relayed: Relayed, order: ReadOrder) {
-        guard relayed.event != nil else { return }
         let sequence = order.take()
         let release: @Sendable (StreamPosition?) -> Void = { position in
             for (event, position) in order.ready(sequence, relayed, at: position) { self.deliver(event, at: position) }
@@ -286,8 +286,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
             case .success(let position):
                 release(position)
             case .failure(let error):
-                self.metrics.historyRecordFailures.increment()
-                self.logger.warning("Cannot record an event in the history: delivered without a position", metadata: ["error": "\(error)"])
+                self.notRecorded("Cannot record an event in the history", error: error)
                 release(nil)
             }
         }
@@ -295,15 +294,18 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
 
     /// Delivers an event at its recorded position; without one when it could not be recorded.
     private func deliver(_ relayed: Relayed, at position: StreamPosition?) {
-        guard let event = relayed.event else { return }
         switch relayed.action {
         case .deliver:
-            router.deliver(event, recorded: position, arrivedAt: relayed.receivedAt, dequeuedAt: relayed.dequeuedAt)
+            router.deliver(relayed.event, recorded: position, arrivedAt: relayed.receivedAt, dequeuedAt: relayed.dequeuedAt)
         case .recordOnly:
-            if let position { router.pass(event, recorded: position) }
-        case .none:
-            break
+            if let position { router.pass(relayed.event, recorded: position) }
         }
+    }
+
+    /// Counts and logs an event delivered without a position because it was not recorded.
+    private func notRecorded(_ reason: String, error: (any Error)? = nil) {
+        metrics.historyRecordFailures.increment()
+        logger.warning("\(reason): delivered without a position", metadata: error.map { ["error": "\($0)"] } ?? [:])
     }
 
     /// Sends the event's record to the shared history (once for all nodes); returns the event with the
@@ -322,15 +324,13 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         // An event this node took too long to reach may be past the dedupe window: recording it could
         // number it twice, so it goes out without a position.
         guard receivedAt.duration(to: .now) < RedisHistoryStore.dedupeWindow / 2 else {
-            metrics.historyRecordFailures.increment()
-            logger.warning("An event waited too long on this node to be recorded: delivered without a position")
+            notRecorded("An event waited too long on this node to be recorded")
             return (event, nil)
         }
         do {
             return (event, try await store.record(event, eventId: eventId, timestamp: FrameEncoder.timestamp()))
         } catch {
-            metrics.historyRecordFailures.increment()
-            logger.warning("Cannot record an event in the history: delivered without a position", metadata: ["error": "\(error)"])
+            notRecorded("Cannot record an event in the history", error: error)
             return (event, nil)
         }
     }

@@ -49,10 +49,10 @@ package struct EventHistory: Sendable {
             case .frames(let frames, let through):
                 outcomes[topic] = recovered(frames, through: through)
             case .ahead where authority == nil:
-                outcomes[topic] = failed(topic, .unknownPosition, current: local.position(of: topic))
+                outcomes[topic] = failed(.unknownPosition, current: local.position(of: topic))
             case .notHeld where authority == nil:
                 let current = local.position(of: topic)
-                outcomes[topic] = failed(topic, current?.epoch == plan.epoch ? .historyExpired : .epochChanged, current: current)
+                outcomes[topic] = failed(current?.epoch == plan.epoch ? .historyExpired : .epochChanged, current: current)
             case .ahead, .notHeld:
                 remote[topic] = offset
             }
@@ -67,7 +67,7 @@ package struct EventHistory: Sendable {
             case .frames(let frames, let through):
                 outcomes[topic] = recovered(frames.filter { ($0.stream?.position.offset ?? 0) > offset }, through: through)
             case .failed(let reason, let current):
-                outcomes[topic] = failed(topic, reason, current: current ?? local.position(of: topic))
+                outcomes[topic] = failed(reason, current: current ?? local.position(of: topic))
             }
         }
         return outcomes
@@ -111,7 +111,7 @@ package struct EventHistory: Sendable {
         )
     }
 
-    private func failed(_ topic: Subscription, _ reason: RecoveryFailure, current: StreamPosition?) -> Outcome {
+    private func failed(_ reason: RecoveryFailure, current: StreamPosition?) -> Outcome {
         metrics.recoveryFailures(reason).increment()
         return Outcome(
             replay: [],
