@@ -37,13 +37,17 @@ public final class RedisConnection: Sendable {
         lastRead.instant
     }
 
-    /// Connects, then authenticates and selects the database the URL names.
+    /// Connects, then authenticates and selects the database the URL names. `takePush`, when given,
+    /// sees each push first, on the connection's event loop as it is decoded; the pushes it takes
+    /// (returns true for) do not go to `pushes`. A subscriber that handles its messages there spares
+    /// each one two thread hops: into a task that reads the stream, and back to the loop.
     public static func connect(
         to url: RedisURL,
         connectTimeout: Duration = .seconds(3),
         replyTimeout: Duration = .seconds(3),
         limits: RESPDecoder.Limits = RESPDecoder.Limits(),
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        takePush: (@Sendable (RedisPush) -> Bool)? = nil
     ) async throws -> RedisConnection {
         let (pushes, continuation) = AsyncStream<RedisPush>.makeStream()
         let lastRead = LastRead()
@@ -56,7 +60,10 @@ public final class RedisConnection: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         RedisChannelHandler(
                             onRead: { lastRead.touch() },
-                            onPush: { continuation.yield(RedisPush(value: $0, receivedAt: .now)) },
+                            onPush: { value in
+                                let push = RedisPush(value: value, receivedAt: .now)
+                                if takePush?(push) != true { continuation.yield(push) }
+                            },
                             onClose: { _ in continuation.finish() }
                         )
                     )

@@ -143,12 +143,16 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
     }
 
     /// One connection's life: connect, subscribe to everything in one round trip, relay until it fails.
+    /// Messages are relayed on the connection's event loop as they are read (`takePush`); the
+    /// stream brings the rest (confirmations, pongs) to the task below.
     private func listen(onSubscribed: () -> Void) async throws {
+        let order = ReadOrder()
         let connection = try await RedisConnection.connect(
             to: settings.url,
             connectTimeout: settings.timeout,
             replyTimeout: settings.timeout,
-            group: RedisEventLoop.group
+            group: RedisEventLoop.group,
+            takePush: { push in self.takeMessage(push, order: order) }
         )
         defer { connection.close() }
         try await connection.sendWithoutReply([["SUBSCRIBE"] + RedisChannels.channels, ["PSUBSCRIBE"] + RedisChannels.patterns])
@@ -160,9 +164,8 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
             }
             group.addTask {
                 var confirmations = 0
-                let order = ReadOrder()
                 for await push in connection.pushes {
-                    if try await self.handle(push.value, receivedAt: push.receivedAt, watchdog: watchdog, order: order) {
+                    if try self.handle(push.value, watchdog: watchdog) {
                         confirmations += 1
                         if confirmations == expected {
                             watchdog.subscribed()
@@ -186,13 +189,25 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         if watchdog.wasSubscribed { onSubscribed() }
     }
 
+    /// Relays a pub/sub message where it was read, on the Redis event loop; returns false for any
+    /// other push, which goes to the listener's stream.
+    private func takeMessage(_ push: RedisPush, order: ReadOrder) -> Bool {
+        guard let elements = push.value.elements, let kind = elements.first?.string else { return false }
+        let relayed: Relayed?
+        switch kind.lowercased() {
+        case "message" where elements.count == 3:
+            relayed = relay(channel: elements[1].string ?? "", pattern: nil, payload: elements[2], receivedAt: push.receivedAt)
+        case "pmessage" where elements.count == 4:
+            relayed = relay(channel: elements[2].string ?? "", pattern: elements[1].string, payload: elements[3], receivedAt: push.receivedAt)
+        default:
+            return false
+        }
+        if let relayed { dispatch(relayed, order: order) }
+        return true
+    }
+
     /// Returns whether the push was a subscription confirmation.
-    private func handle(
-        _ push: RESPValue,
-        receivedAt: ContinuousClock.Instant,
-        watchdog: ListenerWatchdog,
-        order: ReadOrder
-    ) async throws -> Bool {
+    private func handle(_ push: RESPValue, watchdog: ListenerWatchdog) throws -> Bool {
         if case .error(let message) = push { throw RedisConnection.ConnectionError.errorReply(message) }
         guard let elements = push.elements, let kind = elements.first?.string?.lowercased() else { return false }
         switch kind {
@@ -200,15 +215,6 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
             return true
         case "pong":
             watchdog.ponged()
-        case "message" where elements.count == 3:
-            if let relayed = await relay(channel: elements[1].string ?? "", pattern: nil, payload: elements[2], receivedAt: receivedAt) {
-                dispatch(relayed, order: order)
-            }
-        case "pmessage" where elements.count == 4:
-            if let relayed = await relay(channel: elements[2].string ?? "", pattern: elements[1].string, payload: elements[3], receivedAt: receivedAt)
-            {
-                dispatch(relayed, order: order)
-            }
         default:
             break
         }
@@ -242,7 +248,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
 
     /// Translates a published message and sends its record to the shared history; nil when there is
     /// nothing to deliver (an invalid payload, or a broadcast this node delivered already).
-    private func relay(channel: String, pattern: String?, payload: RESPValue, receivedAt: ContinuousClock.Instant) async -> Relayed? {
+    private func relay(channel: String, pattern: String?, payload: RESPValue, receivedAt: ContinuousClock.Instant) -> Relayed? {
         let dequeuedAt = ContinuousClock.now
         metrics.redisMessagesReceived.increment()
         guard case .bulkString(let bytes?) = payload else {
@@ -263,7 +269,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
             invalid(channel: channel, reason: reason)
             return nil
         }
-        let (named, position) = await record(event, channel: channel, payload: bytes, receivedAt: receivedAt)
+        let (named, position) = record(event, channel: channel, payload: bytes, receivedAt: receivedAt)
         return Relayed(action: action, event: named, position: position, receivedAt: receivedAt, dequeuedAt: dequeuedAt)
     }
 
@@ -277,10 +283,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         let release: @Sendable (StreamPosition?) -> Void = { position in
             for (event, position) in order.ready(sequence, relayed, at: position) { self.deliver(event, at: position) }
         }
-        guard let pending = relayed.position else {
-            RedisEventLoop.group.next().execute { release(nil) }
-            return
-        }
+        guard let pending = relayed.position else { return release(nil) }
         pending.whenComplete { result in
             switch result {
             case .success(let position):
@@ -315,7 +318,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
         channel: String,
         payload: ByteBuffer,
         receivedAt: ContinuousClock.Instant
-    ) async -> (BroadcastEvent, EventLoopFuture<StreamPosition>?) {
+    ) -> (BroadcastEvent, EventLoopFuture<StreamPosition>?) {
         let eventId = RedisHistoryStore.eventId(channel: channel, payload: payload)
         var event = event
         if event.correlationId == nil { event.correlationId = RedisHistoryStore.correlationId(forEventId: eventId) }
@@ -328,7 +331,7 @@ package final class RedisEventBus: EventBus, Service, CustomStringConvertible {
             return (event, nil)
         }
         do {
-            return (event, try await store.record(event, eventId: eventId, timestamp: FrameEncoder.timestamp()))
+            return (event, try store.record(event, eventId: eventId, timestamp: FrameEncoder.timestamp()))
         } catch {
             notRecorded("Cannot record an event in the history", error: error)
             return (event, nil)

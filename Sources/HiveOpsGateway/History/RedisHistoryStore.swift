@@ -65,29 +65,31 @@ package final class RedisHistoryStore: HistoryAuthority {
     /// Records an event once for every node (`eventId` rules out the copies the other nodes record):
     /// sends the call now and returns its position to come. Calls sent one after another share one
     /// connection, so Redis runs them, and answers them, in the order they were sent; none waits
-    /// for the one before. Waits only while the connection is being made.
-    package func record(_ event: BroadcastEvent, eventId: String, timestamp: String) async throws -> EventLoopFuture<StreamPosition> {
+    /// for the one before. While the connection is being made, calls wait for it in their order.
+    package func record(_ event: BroadcastEvent, eventId: String, timestamp: String) throws -> EventLoopFuture<StreamPosition> {
         let entry = try HistoryEntry.encode(event, timestamp: timestamp)
         let keys = [Self.metaKey, Self.streamKey(event.subscription), Self.seenKey(eventId)] + topics.map(Self.streamKey)
-        let arguments = [
-            event.subscription.rawValue, entry, FrameEncoder.newCorrelationId(), "\(settings.size)",
-            "\(Int(settings.maxAge / .milliseconds(1)))", "\(Int(Self.dedupeWindow / .milliseconds(1)))",
-        ]
-        let connection = try await self.connection.get()
-        let shared = self.connection
-        return connection.send(["EVALSHA", Self.recordDigest, "\(keys.count)"] + keys + arguments, timeout: timeout)
-            .flatMapErrorThrowing { error in
-                // A timed-out call leaves its connection out of step (NOSCRIPT: Redis lost the scripts):
-                // the next record connects afresh and loads them again.
-                shared.drop(connection)
-                throw error
-            }
-            .flatMapThrowing { reply in
-                guard let values = reply.elements, values.count == 2, let epoch = values[0].string, case .integer(let offset) = values[1] else {
-                    throw RedisConnection.ConnectionError.errorReply("the record script answered \(reply)")
+        let command =
+            ["EVALSHA", Self.recordDigest, "\(keys.count)"] + keys + [
+                event.subscription.rawValue, entry, FrameEncoder.newCorrelationId(), "\(settings.size)",
+                "\(Int(settings.maxAge / .milliseconds(1)))", "\(Int(Self.dedupeWindow / .milliseconds(1)))",
+            ]
+        let (shared, timeout) = (self.connection, self.timeout)
+        return shared.connection().flatMap { connection in
+            connection.send(command, timeout: timeout)
+                .flatMapErrorThrowing { error in
+                    // A timed-out call leaves its connection out of step (NOSCRIPT: Redis lost the scripts):
+                    // the next record connects afresh and loads them again.
+                    shared.drop(connection)
+                    throw error
                 }
-                return StreamPosition(epoch: epoch, offset: Int(offset))
+        }
+        .flatMapThrowing { reply in
+            guard let values = reply.elements, values.count == 2, let epoch = values[0].string, case .integer(let offset) = values[1] else {
+                throw RedisConnection.ConnectionError.errorReply("the record script answered \(reply)")
             }
+            return StreamPosition(epoch: epoch, offset: Int(offset))
+        }
     }
 
     /// The epoch (made now if Redis has none) and each topic's last offset.
