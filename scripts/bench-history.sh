@@ -11,10 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-.build/release}
 rounds=${2:-2}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes >/dev/null
-redis="redis://127.0.0.1:$redis_port"
+. scripts/bench-lib.sh
+start_redis
 results=$(mktemp)
 gateway_pid=
 cleanup() {

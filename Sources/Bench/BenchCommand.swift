@@ -47,7 +47,17 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "What fills each event's data: \(Publisher.PayloadShape.allCases.map(\.rawValue).joined(separator: ", ")) (agent records).")
     var payloadShape = Publisher.PayloadShape.padding
     @Flag(help: "Only connect, settle and measure memory per idle connection; publish nothing.") var idleOnly = false
-    @Option(help: "pid of the gateway, to sample its memory and CPU.") var gatewayPid: Int32?
+    @Option(
+        help:
+            "pid of the gateway, to sample its memory and CPU; repeat it for a server of several processes (nginx's master and workers), whose figures are summed."
+    )
+    var gatewayPid: [Int32] = []
+    @Option(help: "With --publisher http: where each frame is POSTed.") var publishURL: String?
+    @Option(
+        help:
+            "Publishes in flight at once. A server whose publish answers only after its fan-out (nchan) needs several, or the publisher sets the pace."
+    )
+    var publishConcurrency = 1
     @Option(
         help:
             "Start this gateway binary (inheriting the raised file limit) on a free port, with --redis-url for the redis-* publishers and --gateway-args."
@@ -75,6 +85,12 @@ struct BenchCommand: AsyncParsableCommand {
         guard duration > 0, duration <= 600 else { throw ValidationError("--duration must be 0-600 s") }
         guard (1...250).contains(sourceAddresses) else { throw ValidationError("--source-addresses must be 1-250") }
         guard Publisher.Route(rawValue: publisher) != nil else { throw ValidationError("unknown --publisher \(publisher)") }
+        guard (1...64).contains(publishConcurrency) else { throw ValidationError("--publish-concurrency must be 1-64") }
+        if Publisher.Route(rawValue: publisher) == .http {
+            guard let publishURL, let url = URL(string: publishURL), url.scheme == "http", let host = url.host,
+                host.hasPrefix("127.") || host == "localhost"
+            else { throw ValidationError("--publisher http needs --publish-url http://127.x.x.x:port/path (loopback only)") }
+        }
     }
 
     func run() async throws {
@@ -83,19 +99,19 @@ struct BenchCommand: AsyncParsableCommand {
             progress("warning: the open-file limit is \(limit.soft); raise it (ulimit -Hn) for \(connections) connections")
         }
         var spawned: Process?
-        var pid = gatewayPid
+        var pids = gatewayPid
         var port = port
         if let binary = spawnGateway {
-            let redisArguments = Publisher.Route(rawValue: publisher) == .rest ? [] : ["--redis-url", redisURL]
+            let redisArguments = [.rest, .http].contains(Publisher.Route(rawValue: publisher)) ? [] : ["--redis-url", redisURL]
             (spawned, port) = try await Self.spawn(binary, arguments: redisArguments + gatewayArgs.split(separator: " ").map(String.init))
-            pid = spawned?.processIdentifier
+            pids = spawned.map { [$0.processIdentifier] } ?? []
         }
         defer {
             spawned?.terminate()
             spawned?.waitUntilExit()
         }
         let route = Publisher.Route(rawValue: publisher)!
-        let redis = route == .rest || idleOnly ? nil : try await RedisConnection.connect(to: RedisURL(parsing: redisURL))
+        let redis = route == .rest || route == .http || idleOnly ? nil : try await RedisConnection.connect(to: RedisURL(parsing: redisURL))
         let publisher = Publisher(
             route: route,
             topic: topic,
@@ -103,7 +119,8 @@ struct BenchCommand: AsyncParsableCommand {
             payloadBytes: payloadBytes,
             payloadShape: payloadShape,
             gatewayBaseURL: "http://\(host):\(port)",
-            redis: redis
+            redis: redis,
+            publishURL: publishURL.flatMap(URL.init(string:))
         )
 
         var loadPath = path
@@ -117,7 +134,7 @@ struct BenchCommand: AsyncParsableCommand {
             loadPath += (path.contains("?") ? "&" : "?") + "epoch=\(epoch)&offsets=\(topic):\(top - recoverEvents)"
             progress("recovering offsets \(top - recoverEvents + 1)...\(top) of \(topic) for \(connections) connections")
         }
-        let baseline = pid.flatMap(ProcessSample.read)
+        let baseline = ProcessSample.read(pids: pids)
         let latencies = LatencyRecorder()
         let started = ContinuousClock.now
         let (tallies, failures) = try await openConnections(port: port, path: loadPath, eventType: publisher.eventType, latencies: latencies)
@@ -128,7 +145,7 @@ struct BenchCommand: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(5))
             }
             let seconds = started.duration(to: .now).seconds
-            let after = pid.flatMap(ProcessSample.read)
+            let after = ProcessSample.read(pids: pids)
             let recovery = Report.Recovery(
                 events: recoverEvents,
                 clients: tallies.count,
@@ -144,7 +161,7 @@ struct BenchCommand: AsyncParsableCommand {
         let connectSeconds = started.duration(to: .now).seconds
         progress("connected \(tallies.count) of \(connections) in \(String(format: "%.1f", connectSeconds)) s (\(failures) failed)")
         try await Task.sleep(for: .seconds(2))
-        let afterConnect = pid.flatMap(ProcessSample.read)
+        let afterConnect = ProcessSample.read(pids: pids)
 
         var report = Report(
             connections: tallies.count,
@@ -180,7 +197,7 @@ struct BenchCommand: AsyncParsableCommand {
             report.disconnectedHealthy = healthy.filter { $0.closed.load(ordering: .relaxed) }.count
             report.disconnectedStalled = tallies.filter { $0.stalled && $0.closed.load(ordering: .relaxed) }.count
             report.latency = latencies.summary
-            report.gatewayAfterRun = pid.flatMap(ProcessSample.read)
+            report.gatewayAfterRun = ProcessSample.read(pids: pids)
         }
         print(json ? report.json() : report.table())
     }
@@ -292,25 +309,36 @@ struct BenchCommand: AsyncParsableCommand {
             laggard = index
             return true
         }
-        while ContinuousClock.now < end {
-            if rate == 0 {
-                // Closed loop: wait while the slowest healthy connection is a window behind.
-                let waitStarted = ContinuousClock.now
-                while ContinuousClock.now < end, someoneIsBehind() {
-                    try await Task.sleep(for: .microseconds(200))
+        // Batches in flight at once (--publish-concurrency): one after another by default.
+        try await withThrowingTaskGroup(of: Void.self) { inFlight in
+            var running = 0
+            while ContinuousClock.now < end {
+                if rate == 0 {
+                    // Closed loop: wait while the slowest healthy connection is a window behind.
+                    let waitStarted = ContinuousClock.now
+                    while ContinuousClock.now < end, someoneIsBehind() {
+                        try await Task.sleep(for: .microseconds(200))
+                    }
+                    waited += waitStarted.duration(to: .now)
                 }
-                waited += waitStarted.duration(to: .now)
+                if running == publishConcurrency {
+                    try await inFlight.next()
+                    running -= 1
+                }
+                let sequences = (published + 1)...(published + batch)
+                inFlight.addTask { try await publisher.publish(sequences) }
+                running += 1
+                published += batch
+                if rate > 0 {
+                    let due = start + .seconds(Double(published) / rate)
+                    if due > ContinuousClock.now { try await Task.sleep(until: due) }
+                }
+                if lastProgress.duration(to: .now) >= .seconds(5) {
+                    lastProgress = .now
+                    progress("published \(published) in \(String(format: "%.0f", start.duration(to: .now).seconds)) s")
+                }
             }
-            try await publisher.publish((published + 1)...(published + batch))
-            published += batch
-            if rate > 0 {
-                let due = start + .seconds(Double(published) / rate)
-                if due > ContinuousClock.now { try await Task.sleep(until: due) }
-            }
-            if lastProgress.duration(to: .now) >= .seconds(5) {
-                lastProgress = .now
-                progress("published \(published) in \(String(format: "%.0f", start.duration(to: .now).seconds)) s")
-            }
+            try await inFlight.waitForAll()
         }
         let seconds = start.duration(to: .now).seconds
         report.publishSeconds = seconds

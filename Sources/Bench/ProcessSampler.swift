@@ -9,6 +9,19 @@ struct ProcessSample: Codable, Sendable {
     var residentBytes: Int
     var cpuSeconds: Double
 
+    /// The sum over several processes (a server of a master and workers); nil if any of them
+    /// cannot be read, or if there are none.
+    static func read(pids: [Int32]) -> ProcessSample? {
+        guard !pids.isEmpty else { return nil }
+        var total = ProcessSample(residentBytes: 0, cpuSeconds: 0)
+        for pid in pids {
+            guard let sample = read(pid: pid) else { return nil }
+            total.residentBytes += sample.residentBytes
+            total.cpuSeconds += sample.cpuSeconds
+        }
+        return total
+    }
+
     static func read(pid: Int32) -> ProcessSample? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),

@@ -6,12 +6,14 @@ import FoundationNetworking
 #endif
 
 /// Publishes numbered, timestamped events: through Redis (`hiveops:ws:broadcast` or
-/// `system_events`) or the REST broadcast endpoint.
+/// `system_events`), the REST broadcast endpoint, or a POST of the whole frame to any URL (a peer
+/// such as nchan's publisher location, which sends the body to its subscribers as it is).
 struct Publisher {
     enum Route: String, CaseIterable, Sendable {
         case redisBroadcast = "redis-broadcast"
         case redisSystemEvents = "redis-system-events"
         case rest
+        case http
     }
 
     let route: Route
@@ -23,6 +25,8 @@ struct Publisher {
     var payloadShape = PayloadShape.padding
     let gatewayBaseURL: String
     let redis: RedisConnection?
+    /// Where the `http` route POSTs each frame.
+    var publishURL: URL?
 
     /// The frame type clients will receive.
     var eventType: String { route == .redisSystemEvents ? "system_event" : updateType }
@@ -54,13 +58,17 @@ struct Publisher {
         }
     }
 
-    /// Publishes events `first...last` as one batch (pipelined through Redis).
+    /// The frame a subscriber receives, as the `redis-broadcast` and `http` routes publish it.
+    func frame(sequence: Int) -> String {
+        #"{"subscription":"\#(topic)","type":"\#(updateType)","data":\#(data(sequence: sequence))}"#
+    }
+
+    /// Publishes events `first...last` as one batch (pipelined through Redis; the `http` route
+    /// posts them all at once, each on its own request).
     func publish(_ sequences: ClosedRange<Int>) async throws {
         switch route {
         case .redisBroadcast:
-            let commands = sequences.map {
-                ["PUBLISH", "hiveops:ws:broadcast", #"{"subscription":"\#(topic)","type":"\#(updateType)","data":\#(data(sequence: $0))}"#]
-            }
+            let commands = sequences.map { ["PUBLISH", "hiveops:ws:broadcast", frame(sequence: $0)] }
             _ = try await redis!.pipeline(commands)
         case .redisSystemEvents:
             _ = try await redis!.pipeline(sequences.map { ["PUBLISH", "system_events", data(sequence: $0)] })
@@ -73,6 +81,32 @@ struct Publisher {
                 request.httpBody = Data(data(sequence: sequence).utf8)
                 _ = try await URLSession.shared.data(for: request)
             }
+        case .http:
+            try await withThrowingTaskGroup(of: Void.self) { requests in
+                for sequence in sequences {
+                    var request = URLRequest(url: publishURL!)
+                    request.httpMethod = "POST"
+                    request.setValue("text/plain", forHTTPHeaderField: "Content-Type")
+                    request.httpBody = Data(frame(sequence: sequence).utf8)
+                    requests.addTask {
+                        let (_, response) = try await URLSession.shared.data(for: request)
+                        guard let status = (response as? HTTPURLResponse)?.statusCode, (200..<300).contains(status) else {
+                            throw PublishError.refused((response as? HTTPURLResponse)?.statusCode ?? 0)
+                        }
+                    }
+                }
+                try await requests.waitForAll()
+            }
+        }
+    }
+}
+
+enum PublishError: Error, CustomStringConvertible {
+    case refused(Int)
+
+    var description: String {
+        switch self {
+        case .refused(let status): "the publish URL answered HTTP \(status)"
         }
     }
 }

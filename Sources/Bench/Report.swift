@@ -110,7 +110,7 @@ struct Report: Codable, Sendable {
                     "limited by",
                     publisherLimited
                         ? "the publisher (not the gateway): its figures are a floor of the gateway's"
-                        : "the gateway"
+                        : requestedRate > 0 ? "the rate asked (the publisher kept it)" : "the gateway"
                 ),
                 ("lost / out of order", "\(lost) / \(outOfOrder) (healthy connections)"),
                 ("disconnected", "\(disconnectedHealthy) healthy, \(disconnectedStalled) of \(stalled) stalled"),
