@@ -90,6 +90,61 @@ import Testing
     }
 }
 
+/// A frame is written straight to the socket when nothing waits in the channel ahead of it
+/// (`DirectSocketWriter`); what a full socket does not take is finished by SwiftNIO, and the frames
+/// behind it wait for it. A reader that stops until its socket is full, then reads again, gets
+/// every frame whole and in order.
+@Suite struct DirectWriteTests {
+    @Test func framesTheSocketTookInPartArriveWholeAndInOrder() async throws {
+        try await TestGateway.with(TestGateway.configuration { $0.outbound.writeDeadline = .seconds(60) }) { gateway in
+            let (client, _) = try await gateway.connectAndGreet(.agents)
+            client.stopReading()
+            let padding = String(repeating: "x", count: 48 * 1_024)
+            // One frame at a time, each written before the next is delivered (the sent-frames counter
+            // says so), so that each goes the direct way, until the socket takes one only in part.
+            var sent = try await gateway.metric("hiveops_ws_messages_sent_total")
+            var count = 0
+            while try await gateway.metric("hiveops_ws_direct_write_remainders_total") == 0 {
+                guard count < 2_000 else { throw TestFailure("the socket took all of \(count) frames of 48 KiB") }
+                count += 1
+                gateway.application.router.deliver(
+                    try BroadcastEvent(
+                        type: "agent_update",
+                        subscription: "agents",
+                        data: ["sequence": .integer(count), "padding": .string(padding)],
+                        correlationId: nil
+                    )
+                )
+                let deadline = ContinuousClock.now + .seconds(10)
+                while try await gateway.metric("hiveops_ws_messages_sent_total") < sent + 1 {
+                    guard ContinuousClock.now < deadline else { throw TestFailure("frame \(count) was not written") }
+                    await Task.yield()
+                }
+                sent += 1
+            }
+            // Behind the rest in the channel: these must not overtake it.
+            for _ in 1...3 {
+                count += 1
+                gateway.application.router.deliver(
+                    try BroadcastEvent(
+                        type: "agent_update",
+                        subscription: "agents",
+                        data: ["sequence": .integer(count), "padding": .string(padding)],
+                        correlationId: nil
+                    )
+                )
+            }
+            client.resumeReading()
+            for sequence in 1...count {
+                guard case .update(let update) = try await client.receiveMessage() else { throw TestFailure("update \(sequence)") }
+                #expect(update.data["sequence"] == .integer(sequence))
+                #expect(update.data["padding"] == .string(padding))
+            }
+            #expect(try await gateway.metric("hiveops_ws_messages_send_failures_total") == 0)
+        }
+    }
+}
+
 /// This process's resident set size, from /proc.
 func residentBytes(pid: String = "self") throws -> Int {
     let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)

@@ -10,6 +10,8 @@ package final class GatewayMetrics: Sendable {
     package let registry: PrometheusCollectorRegistry
 
     package let messagesSent: Counter
+    /// Frames written straight to a socket that took only part of them (a slow reader's full buffer).
+    package let directWriteRemainders: Counter
     package let sendFailures: Counter
     package let messagesReceived: Counter
     package let droppedByRateLimit: Counter
@@ -59,6 +61,10 @@ package final class GatewayMetrics: Sendable {
             registry.makeCounter(descriptor: named(Self.webSocketPrefix + name, help))
         }
         messagesSent = counter("messages_sent_total", "Frames handed to client sockets.")
+        directWriteRemainders = counter(
+            "direct_write_remainders_total",
+            "Frames written straight to a socket that took only part of them; the rest was queued in the channel."
+        )
         sendFailures = counter(
             "messages_send_failures_total",
             "Frames that did not fit a connection's outbound queue, and writes past their deadline."

@@ -44,6 +44,13 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     private var writable = true
     /// The permessage-deflate the connection negotiated; nil uncompressed.
     private let deflate: PerMessageDeflate?
+    /// A dashboard connection's socket, for frames written one at a time (``DirectSocketWriter``);
+    /// nil where the channel has no descriptor (an `EmbeddedChannel`), and once it is inactive.
+    private var directWriter: DirectSocketWriter? {
+        didSet { route.hasSocket = directWriter != nil }
+    }
+    /// Which way each batch goes, keeping the bytes in order on the wire.
+    private var route = WriteRoute(hasSocket: false)
 
     init(role: Role, deflate: PerMessageDeflate? = nil, dependencies: ConnectionSession.Dependencies, logger: Logger) {
         self.pendingRole = role
@@ -79,6 +86,13 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             let unused = OutboundQueue(maxBytes: 0, maxFrames: 0, failureThreshold: 1)
             lifecycle = .echo(ConnectionStateMachine(queue: unused, idleTimeout: .seconds(Int64.max), now: .now))
         case .dashboard(let admission, let request):
+            directWriter = try? context.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) {
+                DirectSocketWriter(descriptor: $0)
+            }
+            if directWriter != nil {
+                // The upgrade's response may still wait in the channel: the first frame goes behind it.
+                framedWriter?.writeAndFlush(NIOAny(IOData.byteBuffer(ByteBuffer())), promise: trackedPromise(context))
+            }
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
             let channel = context.channel
             let session = ConnectionSession(
@@ -101,12 +115,14 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        directWriter = nil
         finishSession()
         self.context = nil
         framedWriter = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        directWriter = nil
         finishSession()
         context.fireChannelInactive()
     }
@@ -139,7 +155,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             deliver(.binary(buffer), opcode: .binary, now: now, context: context)
         case .ping(let data):
             guard withMachine(\.isHandshakeOpen) == true else { return }
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: data)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: data)), promise: trackedPromise(context))
         case .pong, .none:
             break
         case .peerClosed(let answer):
@@ -216,9 +232,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         case .sendCloseThenCloseSocket(let code):
             // A peer that does not read would hold the frame, and the socket, for good: the sweep's grace ends it.
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(Self.closeFrame(code, reason: nil))).whenComplete { _ in
-                channel.close(promise: nil)
-            }
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(Self.closeFrame(code, reason: nil)), promise: trackedPromise(context, cascadingTo: written))
         case .closeSocket:
             context.close(promise: nil)
         case .alreadyClosing, nil:
@@ -236,14 +252,17 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             let writable = writable
             switch connection.withMachine({ $0.nextFlush(writable: writable, now: .now) }) {
             case .sendPing:
-                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer())), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer())), promise: trackedPromise(context))
             case .write(let frames):
-                write(frames, to: framedWriter)
+                write(frames, to: framedWriter, context: context)
             case .sendClose(let request):
                 if let notice = session.closeNotice(for: request) {
                     framedWriter.write(NIOAny(IOData.byteBuffer(wire(of: notice))), promise: nil)
                 }
-                context.writeAndFlush(wrapOutboundOut(Self.closeFrame(request.code, reason: request.reason.rawValue)), promise: nil)
+                context.writeAndFlush(
+                    wrapOutboundOut(Self.closeFrame(request.code, reason: request.reason.rawValue)),
+                    promise: trackedPromise(context)
+                )
                 return
             case .waitForWritability, .done:
                 return
@@ -254,20 +273,38 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         context.eventLoop.execute { handler.value.flush() }
     }
 
-    private func write(_ frames: [OutboundFrame], to framedWriter: ChannelHandlerContext) {
+    /// Writes a batch of queued frames: one frame with nothing ahead of it in the channel goes
+    /// straight to the socket; the rest of it, if the socket did not take it all, and any larger
+    /// batch (SwiftNIO writes a batch with one `writev`) go through the channel.
+    private func write(_ frames: [OutboundFrame], to framedWriter: ChannelHandlerContext, context: ChannelHandlerContext) {
         var bytes = 0
         var errors = 0
         var plainWireBytes = 0
         var wireBytes = 0
-        for frame in frames {
-            bytes += frame.bytes.readableBytes
-            if frame.type == "error" { errors += 1 }
+        if route.way(forFrames: frames.count) == .socket, let directWriter {
+            let frame = frames[0]
+            bytes = frame.bytes.readableBytes
+            if frame.type == "error" { errors = 1 }
             let wire = wire(of: frame)
-            plainWireBytes += frame.wire.readableBytes
-            wireBytes += wire.readableBytes
-            framedWriter.write(NIOAny(IOData.byteBuffer(wire)), promise: nil)
+            plainWireBytes = frame.wire.readableBytes
+            wireBytes = wire.readableBytes
+            let sent = directWriter.send(wire)
+            if sent < wire.readableBytes, let rest = wire.getSlice(at: wire.readerIndex + sent, length: wire.readableBytes - sent) {
+                dependencies.metrics.directWriteRemainders.increment()
+                framedWriter.writeAndFlush(NIOAny(IOData.byteBuffer(rest)), promise: trackedPromise(context))
+            }
+        } else {
+            for (index, frame) in frames.enumerated() {
+                bytes += frame.bytes.readableBytes
+                if frame.type == "error" { errors += 1 }
+                let wire = wire(of: frame)
+                plainWireBytes += frame.wire.readableBytes
+                wireBytes += wire.readableBytes
+                // SwiftNIO completes a channel's writes in order: the last one's promise stands for them all.
+                framedWriter.write(NIOAny(IOData.byteBuffer(wire)), promise: index == frames.count - 1 ? trackedPromise(context) : nil)
+            }
+            framedWriter.flush()
         }
-        framedWriter.flush()
         let metrics = dependencies.metrics
         metrics.messagesSent.increment(by: Int64(frames.count))
         metrics.bytesSent.increment(by: Int64(bytes))
@@ -276,6 +313,20 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             metrics.compressionBytesBefore.increment(by: Int64(plainWireBytes))
             metrics.compressionBytesAfter.increment(by: Int64(wireBytes))
         }
+    }
+
+    /// A promise for a write handed to SwiftNIO, counted by `route` until SwiftNIO has written it (or
+    /// failed it: the channel is closing); just `next` when there is no direct writer to hold back.
+    private func trackedPromise(_ context: ChannelHandlerContext, cascadingTo next: EventLoopPromise<Void>? = nil) -> EventLoopPromise<Void>? {
+        guard directWriter != nil else { return next }
+        route.channelWriteStarted()
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        promise.futureResult.whenComplete { result in
+            handler.value.route.channelWriteFinished()
+            next?.completeWith(result)
+        }
+        return promise
     }
 
     /// The frame as this connection gets it: compressed (made once per broadcast) when it negotiated permessage-deflate.
