@@ -44,13 +44,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     private var writable = true
     /// The permessage-deflate the connection negotiated; nil uncompressed.
     private let deflate: PerMessageDeflate?
-    /// A dashboard connection's socket, for frames written one at a time (``DirectSocketWriter``);
-    /// nil where the channel has no descriptor (an `EmbeddedChannel`), and once it is inactive.
-    private var directWriter: DirectSocketWriter? {
-        didSet { route.hasSocket = directWriter != nil }
-    }
-    /// Which way each batch goes, keeping the bytes in order on the wire.
-    private var route = WriteRoute(hasSocket: false)
+    /// Which way each batch goes (a dashboard connection's socket, or the channel), keeping the
+    /// bytes in order on the wire.
+    private var route = WriteRoute()
 
     init(role: Role, deflate: PerMessageDeflate? = nil, dependencies: ConnectionSession.Dependencies, logger: Logger) {
         self.pendingRole = role
@@ -86,10 +82,10 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             let unused = OutboundQueue(maxBytes: 0, maxFrames: 0, failureThreshold: 1)
             lifecycle = .echo(ConnectionStateMachine(queue: unused, idleTimeout: .seconds(Int64.max), now: .now))
         case .dashboard(let admission, let request):
-            directWriter = try? context.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) {
+            route.socket = try? context.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) {
                 DirectSocketWriter(descriptor: $0)
             }
-            if directWriter != nil {
+            if route.socket != nil {
                 // The upgrade's response may still wait in the channel: the first frame goes behind it.
                 framedWriter?.writeAndFlush(NIOAny(IOData.byteBuffer(ByteBuffer())), promise: trackedPromise(context))
             }
@@ -115,14 +111,14 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        directWriter = nil
+        route.socket = nil
         finishSession()
         self.context = nil
         framedWriter = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        directWriter = nil
+        route.socket = nil
         finishSession()
         context.fireChannelInactive()
     }
@@ -281,14 +277,14 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         var errors = 0
         var plainWireBytes = 0
         var wireBytes = 0
-        if route.way(forFrames: frames.count) == .socket, let directWriter {
+        if let socket = route.socket(forFrames: frames.count) {
             let frame = frames[0]
             bytes = frame.bytes.readableBytes
             if frame.type == "error" { errors = 1 }
             let wire = wire(of: frame)
             plainWireBytes = frame.wire.readableBytes
             wireBytes = wire.readableBytes
-            let sent = directWriter.send(wire)
+            let sent = socket.send(wire)
             if sent < wire.readableBytes, let rest = wire.getSlice(at: wire.readerIndex + sent, length: wire.readableBytes - sent) {
                 dependencies.metrics.directWriteRemainders.increment()
                 framedWriter.writeAndFlush(NIOAny(IOData.byteBuffer(rest)), promise: trackedPromise(context))
@@ -318,7 +314,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     /// A promise for a write handed to SwiftNIO, counted by `route` until SwiftNIO has written it (or
     /// failed it: the channel is closing); just `next` when there is no direct writer to hold back.
     private func trackedPromise(_ context: ChannelHandlerContext, cascadingTo next: EventLoopPromise<Void>? = nil) -> EventLoopPromise<Void>? {
-        guard directWriter != nil else { return next }
+        guard route.socket != nil else { return next }
         route.channelWriteStarted()
         let promise = context.eventLoop.makePromise(of: Void.self)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)

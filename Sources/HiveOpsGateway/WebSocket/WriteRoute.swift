@@ -3,22 +3,20 @@
 /// were written, so a batch goes straight only when the channel holds nothing unwritten; a batch of
 /// several goes through the channel, which writes it with one `writev`.
 struct WriteRoute {
-    enum Way: Equatable {
-        case socket
-        case channel
+    /// The connection's socket: nil where the channel has no descriptor (an `EmbeddedChannel`), and
+    /// once the channel is inactive.
+    var socket: DirectSocketWriter?
+    /// Writes handed to the channel that it has not finished (written or failed). 32 bits: this
+    /// lives in every connection's handler.
+    private(set) var channelWritesInFlight: Int32 = 0
+
+    init(socket: DirectSocketWriter? = nil) {
+        self.socket = socket
     }
 
-    /// Whether the connection has a descriptor to write to (not an `EmbeddedChannel`, not closed).
-    var hasSocket: Bool
-    /// Writes handed to the channel that it has not finished (written or failed).
-    private(set) var channelWritesInFlight = 0
-
-    init(hasSocket: Bool) {
-        self.hasSocket = hasSocket
-    }
-
-    func way(forFrames count: Int) -> Way {
-        hasSocket && count == 1 && channelWritesInFlight == 0 ? .socket : .channel
+    /// The socket to write a batch of `count` frames to, or nil for the channel.
+    func socket(forFrames count: Int) -> DirectSocketWriter? {
+        count == 1 && channelWritesInFlight == 0 ? socket : nil
     }
 
     /// A write was handed to the channel: nothing goes straight until it is finished.
