@@ -100,6 +100,16 @@ import Testing
             let (client, _) = try await gateway.connectAndGreet(.agents)
             client.stopReading()
             let padding = String(repeating: "x", count: 48 * 1_024)
+            func deliver(_ sequence: Int) throws {
+                gateway.application.router.deliver(
+                    try BroadcastEvent(
+                        type: "agent_update",
+                        subscription: "agents",
+                        data: ["sequence": .integer(sequence), "padding": .string(padding)],
+                        correlationId: nil
+                    )
+                )
+            }
             // One frame at a time, each written before the next is delivered (the sent-frames counter
             // says so), so that each goes the direct way, until the socket takes one only in part.
             var sent = try await gateway.metric("hiveops_ws_messages_sent_total")
@@ -107,14 +117,7 @@ import Testing
             while try await gateway.metric("hiveops_ws_direct_write_remainders_total") == 0 {
                 guard count < 2_000 else { throw TestFailure("the socket took all of \(count) frames of 48 KiB") }
                 count += 1
-                gateway.application.router.deliver(
-                    try BroadcastEvent(
-                        type: "agent_update",
-                        subscription: "agents",
-                        data: ["sequence": .integer(count), "padding": .string(padding)],
-                        correlationId: nil
-                    )
-                )
+                try deliver(count)
                 let deadline = ContinuousClock.now + .seconds(10)
                 while try await gateway.metric("hiveops_ws_messages_sent_total") < sent + 1 {
                     guard ContinuousClock.now < deadline else { throw TestFailure("frame \(count) was not written") }
@@ -125,14 +128,7 @@ import Testing
             // Behind the rest in the channel: these must not overtake it.
             for _ in 1...3 {
                 count += 1
-                gateway.application.router.deliver(
-                    try BroadcastEvent(
-                        type: "agent_update",
-                        subscription: "agents",
-                        data: ["sequence": .integer(count), "padding": .string(padding)],
-                        correlationId: nil
-                    )
-                )
+                try deliver(count)
             }
             client.resumeReading()
             for sequence in 1...count {
