@@ -75,9 +75,15 @@ async function startBrowser() {
   const profile = mkdtempSync(path.join(tmpdir(), "hiveops-chromium-"));
   const browser = spawn(chromiumPath, [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", `--remote-debugging-port=${port}`, `--user-data-dir=${profile}`, url,
-  ], { stdio: "ignore" });
+  ], { stdio: "ignore", detached: true });
   const exited = new Promise((resolve) => browser.once("exit", resolve));
-  const stop = async () => { browser.kill("SIGKILL"); await exited; rmSync(profile, { recursive: true, force: true }); };
+  const stop = async () => {
+    // Chromium's helpers (renderer, zygote, crashpad) share its process group (detached: it leads
+    // one): kill them all, or they go on writing into the profile while it is removed.
+    try { process.kill(-browser.pid, "SIGKILL"); } catch { browser.kill("SIGKILL"); }
+    await exited;
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  };
   try {
     const deadline = Date.now() + 30_000;
     let target;
@@ -186,9 +192,13 @@ test("Chromium negotiates permessage-deflate and the reference client gets the r
     const plain = await metric(gateway.port, "hiveops_ws_compression_bytes_before_total");
     assert.ok(wire < plain / 2, `wire ${wire} bytes against ${plain} uncompressed`);
   } finally {
-    await browser?.stop();
-    server.close();
-    await gateway.stop();
+    // The gateway stops even when the browser's cleanup fails: a live child would keep the test process up.
+    try {
+      await browser?.stop();
+    } finally {
+      server.close();
+      await gateway.stop();
+    }
   }
 });
 
@@ -222,9 +232,12 @@ test("cut off without a close, the page's client reconnects and shows every even
     const all = JSON.parse(await browser.evaluate(`window.framesOf(["agent_update"], 211)`));
     assert.equal(all.length, 211);
   } finally {
-    await browser?.stop();
-    server.close();
-    proxy.close();
-    await gateway.stop();
+    try {
+      await browser?.stop();
+    } finally {
+      server.close();
+      proxy.close();
+      await gateway.stop();
+    }
   }
 });
