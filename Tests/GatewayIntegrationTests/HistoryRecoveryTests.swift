@@ -72,6 +72,10 @@ import FoundationNetworking
         try await RedisListenerProbe.waitUntilSubscribed(port: node.port)
         let client = try await WebSocketClient.connect(port: node.port, path: "/api/dashboard/ws/system")
         var follower = try await StreamFollower(greeting: client.receiveMessage())
+        // A POST returns once its event is on the Redis channel, before the node has recorded it: the
+        // witness hears each event only after its record, so the reconnects below see every one.
+        let witness = try await WebSocketClient.connect(port: node.port, path: "/api/dashboard/ws/system")
+        var witnessed = try await StreamFollower(greeting: witness.receiveMessage())
         let publisher = Publisher(redis: redis, restPort: node.port)
         try await publisher.publish(0, topic: "system", type: "system_update")
         try await publisher.publish(1, topic: "alerts", type: "critical_alert")
@@ -82,6 +86,7 @@ import FoundationNetworking
         // 20 alerts pass the history of 10; 3 system events do not.
         for sequence in 2..<22 { try await publisher.publish(sequence, topic: "alerts", type: "critical_alert") }
         for sequence in 22..<25 { try await publisher.publish(sequence, topic: "system", type: "system_update") }
+        for sequence in 0..<25 { #expect(try await witnessed.follow(witness) == sequence) }
         let again = try await WebSocketClient.connect(port: node.port, path: "/api/dashboard/ws/system?\(follower.query)")
         guard case .connectionEstablished(let established) = try await again.receiveMessage() else { throw TestFailure("greeting") }
         #expect(established.streams?["alerts"]?.recovered == false)
@@ -97,6 +102,7 @@ import FoundationNetworking
         try await redis.start()
         try await RedisListenerProbe.waitUntilSubscribed(port: node.port, within: .seconds(30))
         try await publisher.publish(25, topic: "system", type: "system_update")
+        #expect(try await witnessed.follow(witness) == 25)
         let third = try await WebSocketClient.connect(port: node.port, path: "/api/dashboard/ws/system?\(follower.query)")
         guard case .connectionEstablished(let afterRestart) = try await third.receiveMessage() else { throw TestFailure("greeting") }
         for topic in ["alerts", "system"] {
@@ -155,8 +161,13 @@ import FoundationNetworking
         let redis = try await RedisServer()
         var node = try await GatewayProcess(arguments: ["--redis-url", redis.url])
         try await RedisListenerProbe.waitUntilSubscribed(port: node.port)
+        // The POST returns once the event is on the Redis channel; the node records it when its listener
+        // hears it, so a subscriber here is how the test knows every record is done before the kill.
+        let witness = try await WebSocketClient.connect(port: node.port, path: "/api/dashboard/ws/system")
+        var witnessed = try await StreamFollower(greeting: witness.receiveMessage())
         let publisher = Publisher(redis: nil, restPort: node.port)
         for sequence in 0..<1_000 { try await publisher.publish(sequence, topic: "system", type: "system_update") }
+        for sequence in 0..<1_000 { #expect(try await witnessed.follow(witness) == sequence) }
         // A node started after the events: the greeting's recovery reads them from Redis.
         node.signal(SIGKILL)
         _ = try await node.waitForExit(timeout: .seconds(10))
