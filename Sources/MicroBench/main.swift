@@ -148,7 +148,7 @@ for recipients in [1_000, 10_000] {
             idleTimeout: .seconds(600),
             now: .now,
             logger: logger,
-            hooks: Connection.SocketHooks(eventLoop: nil, flushOnLoop: {}, forceClose: {})
+            hooks: Connection.SocketHooks(eventLoop: nil, onLoop: { _ in }, forceClose: {})
         )
     }
     for connection in connections { _ = manager.register(connection, topics: [.system]) }

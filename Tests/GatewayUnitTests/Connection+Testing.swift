@@ -8,7 +8,8 @@ extension Connection {
         endpoint: DashboardEndpoint = .dashboard,
         idle: Duration = .seconds(600),
         now: ContinuousClock.Instant = .now,
-        hooks: SocketHooks = SocketHooks(eventLoop: nil, flushOnLoop: {}, forceClose: {})
+        hooks: SocketHooks = SocketHooks(eventLoop: nil, onLoop: { _ in }, forceClose: {}),
+        holdUntilGreeting: Bool = false
     ) -> Connection {
         Connection(
             id: id,
@@ -17,7 +18,8 @@ extension Connection {
             idleTimeout: idle,
             now: now,
             logger: Logger(label: "test"),
-            hooks: hooks
+            hooks: hooks,
+            holdUntilGreeting: holdUntilGreeting
         )
     }
 }

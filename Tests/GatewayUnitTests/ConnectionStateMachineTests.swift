@@ -57,6 +57,27 @@ import Testing
         #expect(got4 == .enqueued(scheduleFlush: true), "drained: the next one asks again")
     }
 
+    @Test func aLiveFrameIsWrittenAtOnceOnlyWhenNothingWaitsAheadOfIt() {
+        var machine = machine(maxFrames: 1, threshold: 3)
+        #expect(machine.deliverLive(frame(), now: start) == .writeNow, "idle: past the queue")
+        #expect(machine.enqueue(frame(), now: start) == .enqueued(scheduleFlush: true))
+        #expect(machine.deliverLive(frame(), now: start) == .queued(.rejected(consecutiveFailures: 1)), "behind the reply, in a full queue")
+        #expect(flushAll(&machine, now: start) == ["write 1"])
+        #expect(machine.deliverLive(frame(), now: start) == .writeNow, "drained: past the queue again")
+
+        // A socket that takes no bytes: queued, and the flush that waits for it is owed.
+        _ = machine.writabilityChanged(writable: false, now: start)
+        #expect(machine.deliverLive(frame(), now: start) == .queued(.enqueued(scheduleFlush: true)))
+        #expect(machine.deliverLive(frame(), now: start) == .queued(.rejected(consecutiveFailures: 1)), "the frame written at once ended the streak")
+        #expect(flushAll(&machine, writable: false, now: start) == ["wait"])
+        let resumed = machine.writabilityChanged(writable: true, now: start)
+        #expect(resumed)
+        #expect(flushAll(&machine, now: start) == ["write 1"])
+
+        _ = machine.requestClose(.serverShutdown, now: start)
+        #expect(machine.deliverLive(frame(), now: start) == .queued(.notOpen))
+    }
+
     @Test func aFullQueueIsASendFailureAndTheThresholdClosesWith1013() {
         var machine = machine(maxFrames: 1, threshold: 3)
         let got1 = machine.enqueue(frame(), now: start)

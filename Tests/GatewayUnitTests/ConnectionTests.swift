@@ -21,7 +21,7 @@ import Testing
         Connection.testing(
             idle: idle,
             now: start,
-            hooks: Connection.SocketHooks(eventLoop: nil, flushOnLoop: { flushes.increment() }, forceClose: { forceClosed.set() })
+            hooks: Connection.SocketHooks(eventLoop: nil, onLoop: { _ in flushes.increment() }, forceClose: { forceClosed.set() })
         )
     }
 

@@ -11,6 +11,8 @@ import Synchronization
 package final class Connection: Sendable {
     package enum EnqueueOutcome: Equatable, Sendable {
         case enqueued
+        /// Handed to the socket at once, past the queue (``deliverLive(_:now:)``).
+        case written
         /// The frame did not fit; `closing` is set when this failure started a backpressure disconnect.
         case failed(consecutiveFailures: Int, closing: Bool)
         /// The connection is closing or closed and takes no more frames.
@@ -20,43 +22,57 @@ package final class Connection: Sendable {
     /// How the connection reaches its socket: set by its channel handler, dropped when it finishes
     /// (which also breaks the cycle connection → hooks → handler → connection).
     package struct SocketHooks: Sendable {
-        /// The channel's event loop; nil runs `flushOnLoop` in place (tests, micro-benchmarks).
+        /// What the connection asks of its channel handler, on the channel's event loop.
+        package enum Work: Sendable {
+            /// Perform `nextFlush`'s actions until it is done.
+            case flush
+            /// Write this frame now: nothing waits ahead of it (``ConnectionStateMachine/deliverLive(_:now:)``).
+            case write(OutboundFrame)
+        }
+
+        /// The channel's event loop; nil does the work in place (tests, micro-benchmarks).
         package var eventLoop: (any EventLoop)?
-        /// Runs the handler's flush, which performs `nextFlush`'s actions until it is done; runs on `eventLoop`.
-        package var flushOnLoop: @Sendable () -> Void
+        /// Does the work; runs on `eventLoop`.
+        package var onLoop: @Sendable (Work) -> Void
         /// Closes the socket without a handshake: the last resort for a peer that stopped reading.
         package var forceClose: @Sendable () -> Void
 
-        package init(eventLoop: (any EventLoop)?, flushOnLoop: @escaping @Sendable () -> Void, forceClose: @escaping @Sendable () -> Void) {
+        package init(eventLoop: (any EventLoop)?, onLoop: @escaping @Sendable (Work) -> Void, forceClose: @escaping @Sendable () -> Void) {
             self.eventLoop = eventLoop
-            self.flushOnLoop = flushOnLoop
+            self.onLoop = onLoop
             self.forceClose = forceClose
         }
-
-        func scheduleFlush() {
-            guard let eventLoop else { return flushOnLoop() }
-            eventLoop.execute(flushOnLoop)
-        }
     }
+
+    /// Does a piece of the socket's work (``SocketHooks/onLoop``).
+    package typealias Perform = @Sendable (SocketHooks.Work) -> Void
 
     private struct State {
         var machine: ConnectionStateMachine
-        var hooks: SocketHooks?
+        /// The hooks, apart: a step that needs one does not copy (and touch) the other.
+        var onLoop: Perform?
+        var forceClose: (@Sendable () -> Void)?
         /// Where replayed history meets the live stream; nil once it has nothing to hold or drop.
         var gate: ReplayGate?
 
-        /// The hooks to schedule a flush with, when the machine says one is owed.
-        func hooks(if schedule: Bool) -> SocketHooks? { schedule ? hooks : nil }
+        /// The work to hand the socket's handler when the machine says a flush is owed.
+        func flush(if owed: Bool) -> Perform? { owed ? onLoop : nil }
     }
 
+    /// First, so that it shares the object's first cache line with the reference count: a
+    /// broadcast to thousands of connections finds each one cold, and every line it does not
+    /// touch is a miss it does not take.
+    private let state: Mutex<State>
     package let id: String
     package let endpoint: DashboardEndpoint
     /// Whose credential opened it (a JWT's `sub`); nil without one.
     package let subject: String?
     package let openedAt: Date
+    /// The event loop its channel handler runs on: where broadcasts reach it (``LoopFanOut``) and
+    /// its flushes run. Nil in tests and micro-benchmarks, which do the socket's work in place.
+    package let eventLoop: (any EventLoop)?
     /// The server's logger, shared; `logger` adds this connection's metadata when something is logged.
     private let baseLogger: Logger
-    private let state: Mutex<State>
 
     package init(
         id: String,
@@ -74,11 +90,13 @@ package final class Connection: Sendable {
         self.endpoint = endpoint
         self.subject = subject
         self.openedAt = Date()
+        self.eventLoop = hooks.eventLoop
         self.baseLogger = logger
         self.state = Mutex(
             State(
                 machine: ConnectionStateMachine(queue: queue, idleTimeout: idleTimeout, credentialExpiry: credentialExpiry, now: now),
-                hooks: hooks,
+                onLoop: hooks.onLoop,
+                forceClose: hooks.forceClose,
                 gate: holdUntilGreeting ? ReplayGate(capacity: queue.maxFrames) : nil
             )
         )
@@ -100,40 +118,92 @@ package final class Connection: Sendable {
 
     // MARK: - Fan-out side
 
-    /// Queues a frame without waiting; a full queue is a send failure.
+    /// Queues a frame without waiting; a full queue is a send failure. Called on the connection's
+    /// event loop, the frame goes ahead of broadcasts handed to the loop and not yet delivered:
+    /// a frame that reports stream positions goes through ``afterPendingBroadcasts(_:)``.
     package func enqueue(_ frame: OutboundFrame, now: ContinuousClock.Instant = .now) -> EnqueueOutcome {
         let (outcome, flush) = enqueueDeferringFlush(frame, now: now)
-        flush?.scheduleFlush()
+        if let flush { scheduleFlush(flush) }
         return outcome
     }
 
-    /// Queues a frame into a broadcast's batch: the flush it needs joins `flushes`, which the
-    /// caller submits once for all recipients (one event-loop task per loop, not per connection).
-    package func enqueue(_ frame: OutboundFrame, now: ContinuousClock.Instant, flushes: inout FlushBatch) -> EnqueueOutcome {
+    /// A broadcast's frame, on the connection's event loop (``LoopFanOut``): written at once when
+    /// nothing waits ahead of it, else queued and, when the flush is owed, flushed here and now.
+    package func deliverLive(_ frame: OutboundFrame, now: ContinuousClock.Instant) -> EnqueueOutcome {
+        let (outcome, writeNow, perform) = state.withLock { state -> (EnqueueOutcome, Bool, Perform?) in
+            if let (outcome, flush) = Self.admit(frame, through: &state, now: now) { return (outcome, false, flush) }
+            switch state.machine.deliverLive(frame, now: now) {
+            case .writeNow:
+                return (.written, true, state.onLoop)
+            case .queued(let action):
+                let (outcome, flush) = Self.outcome(of: action, in: state)
+                return (outcome, false, flush)
+            }
+        }
+        // The work is made here, not under the lock: passed down as it is, the frame, which every
+        // loop shares, is not retained once per recipient.
+        perform?(writeNow ? .write(frame) : .flush)
+        return outcome
+    }
+
+    /// Queues a broadcast's frame on the connection's event loop, among several delivered together:
+    /// the flush it needs joins `owed`, which the caller runs once every frame is queued, so the
+    /// connection writes them in one go.
+    package func enqueue(_ frame: OutboundFrame, now: ContinuousClock.Instant, owed: inout [Perform]) -> EnqueueOutcome {
         let (outcome, flush) = enqueueDeferringFlush(frame, now: now)
-        if let flush { flushes.add(flush) }
+        if let flush { owed.append(flush) }
         return outcome
     }
 
-    private func enqueueDeferringFlush(_ frame: OutboundFrame, now: ContinuousClock.Instant) -> (EnqueueOutcome, SocketHooks?) {
-        state.withLock { state -> (EnqueueOutcome, SocketHooks?) in
-            switch state.gate?.admit(frame) {
-            case nil, .pass?:
-                break
-            case .hold?, .drop?:
-                return (.enqueued, nil)
-            case .overflow?:
-                // Held past what its queue may hold: a slow consumer, like a full queue.
-                let accepted = state.machine.requestClose(.backpressure(failures: 1), now: now)
-                if case .accepted(let schedule) = accepted { return (.failed(consecutiveFailures: 1, closing: true), state.hooks(if: schedule)) }
-                return (.notOpen, nil)
-            }
-            return switch state.machine.enqueue(frame, now: now) {
-            case .enqueued(let schedule): (.enqueued, state.hooks(if: schedule))
-            case .rejected(let failures): (.failed(consecutiveFailures: failures, closing: false), nil)
-            case .rejectedAndClosing(let failures): (.failed(consecutiveFailures: failures, closing: true), state.hooks)
-            case .notOpen: (.notOpen, nil)
-            }
+    /// Runs `body` on the connection's event loop after the broadcasts already handed to it (in
+    /// place without a loop). A greeting or a reply that says where a topic stands goes this way: a
+    /// broadcast at or below that position, recorded before the position was read, is then
+    /// delivered (or held and dropped by the replay gate) before it, never after.
+    package func afterPendingBroadcasts(_ body: @escaping @Sendable () -> Void) {
+        guard let eventLoop else { return body() }
+        eventLoop.execute(body)
+    }
+
+    private func scheduleFlush(_ onLoop: @escaping Perform) {
+        guard let eventLoop else { return onLoop(.flush) }
+        eventLoop.execute { onLoop(.flush) }
+    }
+
+    private func enqueueDeferringFlush(_ frame: OutboundFrame, now: ContinuousClock.Instant) -> (EnqueueOutcome, Perform?) {
+        state.withLock { state in
+            if let refused = Self.admit(frame, through: &state, now: now) { return refused }
+            return Self.outcome(of: state.machine.enqueue(frame, now: now), in: state)
+        }
+    }
+
+    /// The replay gate's say on a frame: nil lets it through to the machine; otherwise what the
+    /// caller returns (held or dropped: taken; overflowing: a slow consumer, like a full queue).
+    private static func admit(
+        _ frame: OutboundFrame,
+        through state: inout State,
+        now: ContinuousClock.Instant
+    ) -> (EnqueueOutcome, Perform?)? {
+        switch state.gate?.admit(frame) {
+        case nil, .pass?:
+            return nil
+        case .hold?, .drop?:
+            return (.enqueued, nil)
+        case .overflow?:
+            let accepted = state.machine.requestClose(.backpressure(failures: 1), now: now)
+            if case .accepted(let schedule) = accepted { return (.failed(consecutiveFailures: 1, closing: true), state.flush(if: schedule)) }
+            return (.notOpen, nil)
+        }
+    }
+
+    private static func outcome(
+        of action: ConnectionStateMachine.EnqueueAction,
+        in state: State
+    ) -> (EnqueueOutcome, Perform?) {
+        switch action {
+        case .enqueued(let schedule): (.enqueued, state.flush(if: schedule))
+        case .rejected(let failures): (.failed(consecutiveFailures: failures, closing: false), nil)
+        case .rejectedAndClosing(let failures): (.failed(consecutiveFailures: failures, closing: true), state.flush(if: true))
+        case .notOpen: (.notOpen, nil)
         }
     }
 
@@ -149,8 +219,9 @@ package final class Connection: Sendable {
 
     /// Queues `leading` (the greeting, or a `subscription_updated`), then each topic's replayed
     /// frames, then the live frames held meanwhile that no replay or greeting position covers;
-    /// ends the hold of `topics` (of everything, with `greeting`). Returns the frames that did not fit.
-    @discardableResult
+    /// ends the hold of `topics` (of everything, with `greeting`). Runs after the broadcasts already
+    /// handed to the connection's event loop (``afterPendingBroadcasts(_:)``): `covered` was read
+    /// after them. Frames that do not fit the queue are send failures, as any other.
     package func release(
         _ topics: Set<Subscription>,
         greeting: Bool,
@@ -158,9 +229,22 @@ package final class Connection: Sendable {
         replays: [Subscription: [OutboundFrame]] = [:],
         covered: [Subscription: StreamPosition],
         now: ContinuousClock.Instant = .now
-    ) -> Int {
-        let (rejected, flush) = state.withLock { state -> (Int, SocketHooks?) in
-            guard var gate = state.gate else { return (0, nil) }
+    ) {
+        afterPendingBroadcasts {
+            self.releaseNow(topics, greeting: greeting, leading: leading, replays: replays, covered: covered, now: now)
+        }
+    }
+
+    private func releaseNow(
+        _ topics: Set<Subscription>,
+        greeting: Bool,
+        leading: [OutboundFrame],
+        replays: [Subscription: [OutboundFrame]],
+        covered: [Subscription: StreamPosition],
+        now: ContinuousClock.Instant
+    ) {
+        let flush = state.withLock { state -> Perform? in
+            guard var gate = state.gate else { return nil }
             state.gate = nil
             let frames = gate.release(topics, greeting: greeting, leading: leading, replays: replays, covered: covered)
             if !gate.isIdle { state.gate = gate }
@@ -169,25 +253,24 @@ package final class Connection: Sendable {
                 switch state.machine.enqueue(frame, now: now) {
                 case .enqueued(let owed): schedule = schedule || owed
                 case .rejected, .rejectedAndClosing: rejected += 1
-                case .notOpen: return (0, nil)
+                case .notOpen: return nil
                 }
             }
-            return (rejected, state.hooks(if: schedule || rejected > 0))
+            return state.flush(if: schedule || rejected > 0)
         }
-        flush?.scheduleFlush()
-        return rejected
+        if let flush { scheduleFlush(flush) }
     }
 
     /// Asks for a notice and a close. The first request wins; returns whether this one did.
     @discardableResult
     package func requestClose(_ request: CloseRequest, now: ContinuousClock.Instant = .now) -> Bool {
-        let (accepted, flush) = state.withLock { state -> (Bool, SocketHooks?) in
+        let (accepted, flush) = state.withLock { state -> (Bool, Perform?) in
             switch state.machine.requestClose(request, now: now) {
-            case .accepted(let schedule): (true, state.hooks(if: schedule))
+            case .accepted(let schedule): (true, state.flush(if: schedule))
             case .ignored: (false, nil)
             }
         }
-        flush?.scheduleFlush()
+        if let flush { scheduleFlush(flush) }
         return accepted
     }
 
@@ -208,7 +291,8 @@ package final class Connection: Sendable {
     /// The socket closed: the connection takes no more frames and lets go of its socket. Returns how it ended.
     package func markFinished() -> ConnectionStateMachine.Ending {
         state.withLock { state in
-            state.hooks = nil
+            state.onLoop = nil
+            state.forceClose = nil
             return state.machine.socketClosed()
         }
     }
@@ -223,17 +307,23 @@ package final class Connection: Sendable {
     /// Applies the time-based rules and performs what they ask of the socket: a flush (for a
     /// ping or a close) or a close outright.
     package func sweep(now: ContinuousClock.Instant, rules: ConnectionStateMachine.SweepRules) -> ConnectionStateMachine.SweepAction {
-        let (action, hooks) = state.withLock { state in (state.machine.sweep(now: now, rules: rules), state.hooks) }
-        switch action {
-        case .close(_, scheduleFlush: true), .sendPing(scheduleFlush: true): hooks?.scheduleFlush()
-        case .forceClose: hooks?.forceClose()
-        case .none, .writeDeadlineMissed, .close, .sendPing: break
+        // The hooks are taken only when the action needs one: nearly every sweep of nearly every
+        // connection needs none, and each taken is a retain of an object no other step touches.
+        let (action, onLoop, forceClose) = state.withLock { state -> (ConnectionStateMachine.SweepAction, Perform?, (@Sendable () -> Void)?) in
+            let action = state.machine.sweep(now: now, rules: rules)
+            switch action {
+            case .close(_, scheduleFlush: true), .sendPing(scheduleFlush: true): return (action, state.onLoop, nil)
+            case .forceClose: return (action, nil, state.forceClose)
+            case .none, .writeDeadlineMissed, .close, .sendPing: return (action, nil, nil)
+            }
         }
+        if let onLoop { scheduleFlush(onLoop) }
+        forceClose?()
         return action
     }
 
     /// Closes the socket outright.
     package func forceClose() {
-        state.withLock { $0.hooks?.forceClose }?()
+        state.withLock { $0.forceClose }?()
     }
 }

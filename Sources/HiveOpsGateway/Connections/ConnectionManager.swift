@@ -5,8 +5,8 @@ import Prometheus
 import Synchronization
 
 /// Knows every open connection and who listens to which topic, and fans
-/// broadcasts out: serialized once by the caller, enqueued for each recipient,
-/// never waiting on a socket.
+/// broadcasts out: serialized once by the caller, handed to each event loop for the
+/// recipients it serves (``LoopFanOut``), never waiting on a socket.
 package final class ConnectionManager: Sendable {
     package struct Stats: Sendable {
         package var connections: Int
@@ -20,11 +20,20 @@ package final class ConnectionManager: Sendable {
         var topics: Set<Subscription>
     }
 
+    /// A topic's recipients grouped by event loop, rebuilt after a change, so a broadcast takes it in O(1).
+    private struct Recipients {
+        var byLoop: [(fanOut: LoopFanOut, connections: [Connection])] = []
+        /// Connections without an event loop (tests, micro-benchmarks): delivered in place.
+        var inPlace: [Connection] = []
+        var count = 0
+    }
+
     private struct State {
         var connections: [String: Registered] = [:]
         var topics: [Subscription: [ObjectIdentifier: Connection]] = [:]
-        /// Recipients per topic as an array, rebuilt after a change, so a broadcast takes it in O(1).
-        var recipients: [Subscription: [Connection]] = [:]
+        var recipients: [Subscription: Recipients] = [:]
+        /// Each event loop's fan-out, made when the first connection on it registers.
+        var fanOuts: [ObjectIdentifier: LoopFanOut] = [:]
     }
 
     private let state = Mutex(State())
@@ -43,6 +52,9 @@ package final class ConnectionManager: Sendable {
             let previous = state.connections[connection.id]
             if let previous { Self.remove(previous, from: &state) }
             state.connections[connection.id] = Registered(connection: connection, topics: topics)
+            if let loop = connection.eventLoop, state.fanOuts[ObjectIdentifier(loop)] == nil {
+                state.fanOuts[ObjectIdentifier(loop)] = LoopFanOut(eventLoop: loop, metrics: metrics)
+            }
             for topic in topics {
                 state.topics[topic, default: [:]][ObjectIdentifier(connection)] = connection
                 state.recipients[topic] = nil
@@ -115,53 +127,79 @@ package final class ConnectionManager: Sendable {
         }
     }
 
-    /// Enqueues one serialized frame for every subscriber of `topic`; returns how many took it.
-    /// With `timing`, records the event's queueing delay and, once every event loop has flushed its
-    /// recipients, the time from its arrival to the last write.
+    /// Hands one serialized frame to every subscriber of `topic`: each event loop gets it once, with
+    /// the recipients it serves, and delivers it to them (``LoopFanOut``); connections without a loop
+    /// get it here. Returns how many recipients it was handed to. With `timing`, records the
+    /// event's stages and, once every event loop has delivered it, the time from its arrival to the
+    /// last write.
     @discardableResult
     package func broadcast(_ frame: OutboundFrame, to topic: Subscription, timing: BroadcastTiming? = nil) -> Int {
         let started = ContinuousClock.now
-        let recipients = state.withLock { state -> [Connection] in
+        let recipients = state.withLock { state -> Recipients in
             if let cached = state.recipients[topic] { return cached }
-            let built = Array((state.topics[topic] ?? [:]).values)
+            let built = Self.group(Array((state.topics[topic] ?? [:]).values), fanOuts: state.fanOuts)
             state.recipients[topic] = built
             return built
         }
-        var delivered = 0
-        var flushes = FlushBatch()
-        for connection in recipients {
-            switch connection.enqueue(frame, now: started, flushes: &flushes) {
-            case .enqueued:
-                delivered += 1
-            case .failed(let failures, let closing):
-                recordSendFailure(frame, connection: connection, failures: failures, closing: closing)
-            case .notOpen:
-                break
-            }
-        }
+        let handing = ContinuousClock.now
+        var done: Countdown?
         if let timing {
-            let submitted = ContinuousClock.now
+            let (flush, fanout) = (metrics.broadcastStages.flush, metrics.broadcastFanout)
+            let whenDone: @Sendable () -> Void = {
+                let finished = ContinuousClock.now
+                flush.record(handing.duration(to: finished))
+                fanout.record(timing.arrivedAt.duration(to: finished))
+            }
+            if recipients.byLoop.isEmpty { whenDone() } else { done = Countdown(recipients.byLoop.count, whenDone: whenDone) }
+        }
+        handOver(frame, recipients, done: done)
+        if let timing {
             let stages = metrics.broadcastStages
             stages.wait.record(timing.arrivedAt.duration(to: timing.dequeuedAt))
             stages.translate.record(timing.dequeuedAt.duration(to: timing.routingStartedAt))
             stages.serialize.record(timing.routingStartedAt.duration(to: started))
-            stages.enqueue.record(started.duration(to: submitted))
-            let fanout = metrics.broadcastFanout
-            flushes.submit {
-                let done = ContinuousClock.now
-                stages.flush.record(submitted.duration(to: done))
-                fanout.record(timing.arrivedAt.duration(to: done))
-            }
-        } else {
-            flushes.submit()
+            stages.enqueue.record(started.duration(to: .now))
         }
-        metrics.lastBroadcastFanout.set(Double(delivered))
+        metrics.lastBroadcastFanout.set(Double(recipients.count))
         metrics.broadcastDuration.record(started.duration(to: .now))
-        return delivered
+        return recipients.count
+    }
+
+    private func handOver(_ frame: OutboundFrame, _ recipients: Recipients, done: Countdown?) {
+        for (fanOut, connections) in recipients.byLoop {
+            fanOut.hand(LoopFanOut.Delivery(frame: frame, recipients: connections, done: done))
+        }
+        for connection in recipients.inPlace {
+            if case .failed(let failures, let closing) = connection.enqueue(frame) {
+                recordSendFailure(frame, connection: connection, failures: failures, closing: closing)
+            }
+        }
+    }
+
+    private static func group(_ connections: [Connection], fanOuts: [ObjectIdentifier: LoopFanOut]) -> Recipients {
+        var recipients = Recipients(count: connections.count)
+        var index: [ObjectIdentifier: Int] = [:]
+        for connection in connections {
+            guard let loop = connection.eventLoop, let fanOut = fanOuts[ObjectIdentifier(loop)] else {
+                recipients.inPlace.append(connection)
+                continue
+            }
+            if let position = index[ObjectIdentifier(loop)] {
+                recipients.byLoop[position].connections.append(connection)
+            } else {
+                index[ObjectIdentifier(loop)] = recipients.byLoop.count
+                recipients.byLoop.append((fanOut, [connection]))
+            }
+        }
+        return recipients
     }
 
     /// Counts and logs a frame that did not fit a connection's queue.
     package func recordSendFailure(_ frame: OutboundFrame, connection: Connection, failures: Int, closing: Bool) {
+        Self.recordSendFailure(frame, connection: connection, failures: failures, closing: closing, metrics: metrics)
+    }
+
+    static func recordSendFailure(_ frame: OutboundFrame, connection: Connection, failures: Int, closing: Bool, metrics: GatewayMetrics) {
         metrics.sendFailures.increment()
         connection.logger.warning(
             "Send failed: outbound queue full",

@@ -245,9 +245,14 @@ final class ConnectionSession {
         }
     }
 
+    /// Queues a reply behind the broadcasts already handed to the connection's event loop: a
+    /// `subscription_updated` reports positions read after them, and every reply keeps its order.
     private func enqueue(_ frame: OutboundFrame) {
-        if case .failed(let failures, let closing) = connection.enqueue(frame) {
-            dependencies.manager.recordSendFailure(frame, connection: connection, failures: failures, closing: closing)
+        let (connection, manager) = (connection, dependencies.manager)
+        connection.afterPendingBroadcasts {
+            if case .failed(let failures, let closing) = connection.enqueue(frame) {
+                manager.recordSendFailure(frame, connection: connection, failures: failures, closing: closing)
+            }
         }
     }
 }

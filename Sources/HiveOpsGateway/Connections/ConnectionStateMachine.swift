@@ -166,6 +166,25 @@ package struct ConnectionStateMachine: Sendable {
         }
     }
 
+    package enum LiveAction: Sendable, Equatable {
+        /// Write the frame now, past the queue: nothing is queued or owed ahead of it and the socket takes bytes.
+        case writeNow
+        /// Queued, as ``enqueue(_:now:)`` would have it.
+        case queued(EnqueueAction)
+    }
+
+    /// A broadcast's frame on the connection's own event loop (``LoopFanOut``). An idle connection, the
+    /// usual one at a fixed rate, has it written at once: no queue, no flush step, no second look at
+    /// the machine. Any other is queued as ``enqueue(_:now:)`` queues, behind what waits.
+    package mutating func deliverLive(_ frame: OutboundFrame, now: Instant) -> LiveAction {
+        guard case .open(let open) = state else { return .queued(.notOpen) }
+        if outbound.flush == .idle, outbound.queue.isEmpty, open.stall == .none {
+            outbound.queue.recordDelivery()
+            return .writeNow
+        }
+        return .queued(enqueue(frame, now: now))
+    }
+
     package enum CloseAction: Sendable, Equatable {
         /// The close is requested; `scheduleFlush` when the caller must schedule the flush that sends it.
         case accepted(scheduleFlush: Bool)

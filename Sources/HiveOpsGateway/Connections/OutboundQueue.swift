@@ -38,6 +38,11 @@ package struct OutboundQueue: Sendable {
         return .enqueued
     }
 
+    /// A frame went out past the queue (written at once): the failure streak ends, as an enqueue ends it.
+    package mutating func recordDelivery() {
+        consecutiveFailures = 0
+    }
+
     /// Counts a failure that happened elsewhere (a write past its deadline).
     package mutating func recordFailure() -> EnqueueResult {
         consecutiveFailures += 1

@@ -106,7 +106,7 @@ package final class GatewayMetrics: Sendable {
         broadcastDuration = registry.makeDurationHistogram(
             descriptor: named(
                 Self.webSocketPrefix + "broadcast_fanout_duration_seconds",
-                "Time to serialize a broadcast and enqueue it for every recipient."
+                "Time to serialize a broadcast and hand it to the event loops of its recipients."
             ),
             buckets: [.microseconds(10), .microseconds(100), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .seconds(1)]
         )
@@ -190,9 +190,10 @@ package struct BroadcastStages: Sendable {
     package let translate: DurationHistogram
     /// Building and serializing the one frame all recipients share.
     package let serialize: DurationHistogram
-    /// Enqueueing it for every recipient and handing each event loop its flushes.
+    /// Finding its recipients and handing it to each of their event loops (``LoopFanOut``).
     package let enqueue: DurationHistogram
-    /// From then until the last event loop has written it to its recipients' sockets.
+    /// From the hand-over until the last event loop has written it to its recipients' sockets (or
+    /// queued it for those whose sockets are busy).
     package let flush: DurationHistogram
 
     init(registry: PrometheusCollectorRegistry, buckets: [Duration]) {

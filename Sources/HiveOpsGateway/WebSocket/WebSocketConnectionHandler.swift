@@ -14,7 +14,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    enum Role {
+    /// Boxed: a pending role is let go once the session is open, and unboxed its payload (the
+    /// upgrade request and the admission) would stay inline in every handler for its whole life.
+    indirect enum Role {
         /// The conformance endpoint: every message back as it came.
         case echo
         case dashboard(WebSocketController.Admission, UpgradeRequest)
@@ -24,8 +26,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     private enum Lifecycle {
         /// A dashboard connection: its session's ``Connection`` (shared with fan-out and the sweep, under its lock).
         case session(ConnectionSession)
-        /// The echo endpoint: a machine of the handler's own (loop-bound, no queue: echoes are written at once).
-        case echo(ConnectionStateMachine)
+        /// The echo endpoint: a machine of the handler's own (loop-bound, no queue: echoes are written
+        /// at once). Boxed: inline it would size every dashboard connection's handler too.
+        indirect case echo(ConnectionStateMachine)
     }
 
     /// Flush steps in a row before the loop gets a turn for other channels.
@@ -99,7 +102,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
                 logger: logger,
                 hooks: Connection.SocketHooks(
                     eventLoop: context.eventLoop,
-                    flushOnLoop: { handler.value.flush() },
+                    onLoop: { work in handler.value.perform(work) },
                     forceClose: { channel.close(mode: .all, promise: nil) }
                 )
             )
@@ -240,6 +243,31 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
 
     // MARK: - Outbound
 
+    /// Does what the connection asks of its socket.
+    private func perform(_ work: Connection.SocketHooks.Work) {
+        switch work {
+        case .flush:
+            flush()
+        case .write(let frame):
+            writeNow(frame)
+        }
+    }
+
+    /// Writes a broadcast's frame that nothing waits ahead of (``Connection/deliverLive(_:now:)``),
+    /// which its ``LoopFanOut`` counts. An uncompressed frame for a socket with nothing unwritten in
+    /// the channel goes straight to it without touching the pipeline: at a fixed rate that is nearly
+    /// every frame, and every object it does not touch is a cache miss it does not take.
+    private func writeNow(_ frame: OutboundFrame) {
+        if deflate == nil, let socket = route.socket(forFrames: 1) {
+            let sent = socket.send(frame.wire)
+            if sent < frame.wire.readableBytes { writeRemainder(of: frame.wire, after: sent) }
+            return
+        }
+        guard let context, let framedWriter else { return }
+        let wire = send(frame, to: framedWriter, context: context)
+        countCompression(plain: frame.wire.readableBytes, sent: wire.readableBytes)
+    }
+
     /// Performs the machine's flush steps: pings, queued frames, the notice and close.
     func flush() {
         guard let context, let framedWriter, case .session(let session) = lifecycle else { return }
@@ -269,46 +297,64 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         context.eventLoop.execute { handler.value.flush() }
     }
 
-    /// Writes a batch of queued frames: one frame with nothing ahead of it in the channel goes
-    /// straight to the socket; the rest of it, if the socket did not take it all, and any larger
-    /// batch (SwiftNIO writes a batch with one `writev`) go through the channel.
-    private func write(_ frames: [OutboundFrame], to framedWriter: ChannelHandlerContext, context: ChannelHandlerContext) {
-        var bytes = 0
-        var errors = 0
-        var plainWireBytes = 0
-        var wireBytes = 0
-        if let socket = route.socket(forFrames: frames.count) {
-            let frame = frames[0]
-            bytes = frame.bytes.readableBytes
-            if frame.type == "error" { errors = 1 }
-            let wire = wire(of: frame)
-            plainWireBytes = frame.wire.readableBytes
-            wireBytes = wire.readableBytes
+    /// Writes one queued frame as ``send(_:to:context:)`` writes it, and counts it.
+    private func write(_ frame: OutboundFrame, to framedWriter: ChannelHandlerContext, context: ChannelHandlerContext) {
+        let wire = send(frame, to: framedWriter, context: context)
+        count(frames: 1, bytes: frame.bytes.readableBytes, errors: frame.type == "error" ? 1 : 0)
+        countCompression(plain: frame.wire.readableBytes, sent: wire.readableBytes)
+    }
+
+    /// Sends one frame: straight to the socket when nothing is ahead of it in the channel (the rest
+    /// of it through the channel if the socket did not take it all), else through the channel.
+    /// Returns the bytes as this connection gets them.
+    private func send(_ frame: OutboundFrame, to framedWriter: ChannelHandlerContext, context: ChannelHandlerContext) -> ByteBuffer {
+        let wire = wire(of: frame)
+        if let socket = route.socket(forFrames: 1) {
             let sent = socket.send(wire)
-            if sent < wire.readableBytes, let rest = wire.getSlice(at: wire.readerIndex + sent, length: wire.readableBytes - sent) {
-                dependencies.metrics.directWriteRemainders.increment()
-                framedWriter.writeAndFlush(NIOAny(IOData.byteBuffer(rest)), promise: trackedPromise(context))
-            }
+            if sent < wire.readableBytes { writeRemainder(of: wire, after: sent) }
         } else {
-            for (index, frame) in frames.enumerated() {
-                bytes += frame.bytes.readableBytes
-                if frame.type == "error" { errors += 1 }
-                let wire = wire(of: frame)
-                plainWireBytes += frame.wire.readableBytes
-                wireBytes += wire.readableBytes
-                // SwiftNIO completes a channel's writes in order: the last one's promise stands for them all.
-                framedWriter.write(NIOAny(IOData.byteBuffer(wire)), promise: index == frames.count - 1 ? trackedPromise(context) : nil)
-            }
-            framedWriter.flush()
+            framedWriter.writeAndFlush(NIOAny(IOData.byteBuffer(wire)), promise: trackedPromise(context))
         }
+        return wire
+    }
+
+    /// The part of a frame the socket did not take goes through the channel, which waits for the socket.
+    private func writeRemainder(of wire: ByteBuffer, after sent: Int) {
+        guard let context, let framedWriter, let rest = wire.getSlice(at: wire.readerIndex + sent, length: wire.readableBytes - sent) else { return }
+        dependencies.metrics.directWriteRemainders.increment()
+        framedWriter.writeAndFlush(NIOAny(IOData.byteBuffer(rest)), promise: trackedPromise(context))
+    }
+
+    /// Writes a batch of queued frames: one frame goes as ``write(_:to:context:)`` writes it; a
+    /// larger batch goes through the channel, which SwiftNIO writes with one `writev`.
+    private func write(_ frames: [OutboundFrame], to framedWriter: ChannelHandlerContext, context: ChannelHandlerContext) {
+        if frames.count == 1 { return write(frames[0], to: framedWriter, context: context) }
+        var (bytes, errors, plainWireBytes, wireBytes) = (0, 0, 0, 0)
+        for (index, frame) in frames.enumerated() {
+            bytes += frame.bytes.readableBytes
+            if frame.type == "error" { errors += 1 }
+            let wire = wire(of: frame)
+            plainWireBytes += frame.wire.readableBytes
+            wireBytes += wire.readableBytes
+            // SwiftNIO completes a channel's writes in order: the last one's promise stands for them all.
+            framedWriter.write(NIOAny(IOData.byteBuffer(wire)), promise: index == frames.count - 1 ? trackedPromise(context) : nil)
+        }
+        framedWriter.flush()
+        count(frames: frames.count, bytes: bytes, errors: errors)
+        countCompression(plain: plainWireBytes, sent: wireBytes)
+    }
+
+    private func count(frames: Int, bytes: Int, errors: Int) {
         let metrics = dependencies.metrics
-        metrics.messagesSent.increment(by: Int64(frames.count))
+        metrics.messagesSent.increment(by: Int64(frames))
         metrics.bytesSent.increment(by: Int64(bytes))
         if errors > 0 { metrics.errorsSent.increment(by: Int64(errors)) }
-        if deflate != nil {
-            metrics.compressionBytesBefore.increment(by: Int64(plainWireBytes))
-            metrics.compressionBytesAfter.increment(by: Int64(wireBytes))
-        }
+    }
+
+    private func countCompression(plain: Int, sent: Int) {
+        guard deflate != nil else { return }
+        dependencies.metrics.compressionBytesBefore.increment(by: Int64(plain))
+        dependencies.metrics.compressionBytesAfter.increment(by: Int64(sent))
     }
 
     /// A promise for a write handed to SwiftNIO, counted by `route` until SwiftNIO has written it (or
