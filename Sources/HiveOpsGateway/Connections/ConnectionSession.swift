@@ -211,8 +211,12 @@ final class ConnectionSession {
         case .droppedByRateLimit:
             dependencies.metrics.droppedByRateLimit.increment()
         case .disconnectForAbuse:
-            if let window = dependencies.configuration.rateLimit.abuseWindow, connection.requestClose(.rateLimitAbuse(window: window), now: now) {
-                dependencies.metrics.abuseDisconnects.increment()
+            guard let window = dependencies.configuration.rateLimit.abuseWindow else { return }
+            // Behind the replies already on their way (`enqueue`), which go out before the notice.
+            let (connection, metrics) = (connection, dependencies.metrics)
+            connection.afterPendingBroadcasts {
+                guard connection.requestClose(.rateLimitAbuse(window: window), now: now) else { return }
+                metrics.abuseDisconnects.increment()
                 connection.logger.warning("Disconnecting a client that kept flooding past the abuse window")
             }
         case .logUnknownMessageType(let type):
