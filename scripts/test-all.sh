@@ -62,7 +62,9 @@ step "permessage-deflate: Python websockets against the real binary, and decompr
 python3 scripts/compression_interop.py .build/debug/hiveops-gateway
 
 step "mobile-pwa-types: the reference client (node --test, against the real binary; headless Chromium for the browser test)"
-(cd mobile-pwa-types && node --experimental-websocket --test test/)
+# Bounded as a whole: a child left running (a browser, a gateway) would otherwise hold the step open
+# until CI's own limit; the tests themselves take a minute or two.
+(cd mobile-pwa-types && timeout --kill-after=30 900 node --experimental-websocket --test test/)
 
 step "swift test"
 swift test --skip-build

@@ -179,6 +179,20 @@ for recipients in [1_000, 10_000] {
     )
 }
 
+// What the Redis listener does first with each event: decode and validate the envelope a
+// producer published on hiveops:ws:broadcast (256 bytes of data, as hiveops-bench publishes it).
+let envelope = ByteBuffer(
+    string: #"{"subscription":"system","type":"system_update","data":{"seq":1,"t":1234567890123,"pad":"\#(String(repeating: "x", count: 220))"}}"#
+)
+results.append(
+    measure("translate a broadcast envelope", bytesPerOperation: envelope.readableBytes) {
+        guard case .deliver = RedisChannels.translate(channel: RedisChannels.broadcast, pattern: nil, payload: envelope, isConnected: { _ in false }) else {
+            fatalError("the envelope did not translate")
+        }
+        return 1
+    }
+)
+
 // The RESP decoder on a stream of pub/sub messages with 256-byte payloads.
 var stream = ByteBuffer()
 let payload = String(repeating: "p", count: 256)

@@ -203,3 +203,30 @@ import Testing
         #expect(ServerMessage.Member.allCases.filter { $0.tag == nil } == [.update])
     }
 }
+
+/// `JSONValue` decodes every kind as itself, and an error inside an object where it is.
+@Suite struct JSONValueDecodingTests {
+    @Test func everyKindDecodesAsItselfAtAnyDepth() throws {
+        let text = #"{"s":"1","i":1,"d":1.5,"b":true,"n":null,"a":[1,"x",{"k":false},[]],"o":{"e":{}},"big":9007199254740993}"#
+        let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        let expected: JSONValue = [
+            "s": "1", "i": 1, "d": 1.5, "b": true, "n": nil, "a": [1, "x", ["k": false], []], "o": ["e": [:]], "big": .integer(9_007_199_254_740_993),
+        ]
+        #expect(value == expected)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data("[]".utf8)) == [])
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data("false".utf8)) == false)
+    }
+
+    @Test func aValueInsideAnObjectThatDecodesAsNothingIsReportedWhereItIs() throws {
+        // A number no Double holds is none of the kinds: the error names the member, not the object.
+        let error = #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(JSONValue.self, from: Data(#"{"outer":{"inner":1e400}}"#.utf8))
+        }
+        let context: DecodingError.Context? =
+            switch error {
+            case .typeMismatch(_, let context), .dataCorrupted(let context), .keyNotFound(_, let context), .valueNotFound(_, let context): context
+            default: nil
+            }
+        #expect(context?.codingPath.map(\.stringValue) == ["outer", "inner"])
+    }
+}
