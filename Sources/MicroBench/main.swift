@@ -186,9 +186,8 @@ let envelope = ByteBuffer(
 )
 results.append(
     measure("translate a broadcast envelope", bytesPerOperation: envelope.readableBytes) {
-        guard case .deliver = RedisChannels.translate(channel: RedisChannels.broadcast, pattern: nil, payload: envelope, isConnected: { _ in false }) else {
-            fatalError("the envelope did not translate")
-        }
+        let translation = RedisChannels.translate(channel: RedisChannels.broadcast, pattern: nil, payload: envelope, isConnected: { _ in false })
+        guard case .deliver = translation else { fatalError("the envelope did not translate: \(translation)") }
         return 1
     }
 )
