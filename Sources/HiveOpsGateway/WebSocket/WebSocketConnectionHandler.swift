@@ -254,18 +254,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     }
 
     /// Writes a broadcast's frame that nothing waits ahead of (``Connection/deliverLive(_:now:)``),
-    /// which its ``LoopFanOut`` counts. An uncompressed frame for a socket with nothing unwritten in
-    /// the channel goes straight to it without touching the pipeline: at a fixed rate that is nearly
-    /// every frame, and every object it does not touch is a cache miss it does not take.
+    /// which its ``LoopFanOut`` counts.
     private func writeNow(_ frame: OutboundFrame) {
-        if deflate == nil, let socket = route.socket(forFrames: 1) {
-            let sent = socket.send(frame.wire)
-            if sent < frame.wire.readableBytes { writeRemainder(of: frame.wire, after: sent) }
-            return
-        }
-        guard let context, let framedWriter else { return }
-        let wire = send(frame, to: framedWriter, context: context)
-        countCompression(plain: frame.wire.readableBytes, sent: wire.readableBytes)
+        countCompression(plain: frame.wire.readableBytes, sent: send(frame))
     }
 
     /// Performs the machine's flush steps: pings, queued frames, the notice and close.
@@ -297,25 +288,33 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         context.eventLoop.execute { handler.value.flush() }
     }
 
-    /// Writes one queued frame as ``send(_:to:context:)`` writes it, and counts it.
-    private func write(_ frame: OutboundFrame, to framedWriter: ChannelHandlerContext, context: ChannelHandlerContext) {
-        let wire = send(frame, to: framedWriter, context: context)
+    /// Writes one queued frame as ``send(_:)`` writes it, and counts it.
+    private func write(_ frame: OutboundFrame) {
+        let sent = send(frame)
         count(frames: 1, bytes: frame.bytes.readableBytes, errors: frame.type == "error" ? 1 : 0)
-        countCompression(plain: frame.wire.readableBytes, sent: wire.readableBytes)
+        countCompression(plain: frame.wire.readableBytes, sent: sent)
     }
 
-    /// Sends one frame: straight to the socket when nothing is ahead of it in the channel (the rest
-    /// of it through the channel if the socket did not take it all), else through the channel.
-    /// Returns the bytes as this connection gets them.
-    private func send(_ frame: OutboundFrame, to framedWriter: ChannelHandlerContext, context: ChannelHandlerContext) -> ByteBuffer {
-        let wire = wire(of: frame)
+    /// Sends one frame as this connection gets it (compressed when it negotiated permessage-deflate);
+    /// returns its size on the wire. An uncompressed frame is sent from the shared frame itself, not
+    /// a copy of its buffer: every loop sends it, and a copy is a reference count they all write.
+    private func send(_ frame: OutboundFrame) -> Int {
+        guard deflate != nil else { return send(wire: frame.wire) }
+        return send(wire: wire(of: frame))
+    }
+
+    /// Straight to the socket when nothing is ahead of it in the channel (the rest of it through the
+    /// channel if the socket did not take it all), else through the channel. The pipeline's contexts
+    /// are touched only on the channel's path: at a fixed rate nearly every frame goes straight, and
+    /// every object it does not touch is a cache miss it does not take.
+    private func send(wire: ByteBuffer) -> Int {
         if let socket = route.socket(forFrames: 1) {
             let sent = socket.send(wire)
             if sent < wire.readableBytes { writeRemainder(of: wire, after: sent) }
-        } else {
+        } else if let context, let framedWriter {
             framedWriter.writeAndFlush(NIOAny(IOData.byteBuffer(wire)), promise: trackedPromise(context))
         }
-        return wire
+        return wire.readableBytes
     }
 
     /// The part of a frame the socket did not take goes through the channel, which waits for the socket.
@@ -325,10 +324,10 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         framedWriter.writeAndFlush(NIOAny(IOData.byteBuffer(rest)), promise: trackedPromise(context))
     }
 
-    /// Writes a batch of queued frames: one frame goes as ``write(_:to:context:)`` writes it; a
-    /// larger batch goes through the channel, which SwiftNIO writes with one `writev`.
+    /// Writes a batch of queued frames: one frame goes as ``write(_:)`` writes it; a larger batch
+    /// goes through the channel, which SwiftNIO writes with one `writev`.
     private func write(_ frames: [OutboundFrame], to framedWriter: ChannelHandlerContext, context: ChannelHandlerContext) {
-        if frames.count == 1 { return write(frames[0], to: framedWriter, context: context) }
+        if frames.count == 1 { return write(frames[0]) }
         var (bytes, errors, plainWireBytes, wireBytes) = (0, 0, 0, 0)
         for (index, frame) in frames.enumerated() {
             bytes += frame.bytes.readableBytes
