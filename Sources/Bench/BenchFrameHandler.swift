@@ -83,21 +83,24 @@ final class BenchFrameHandler: ChannelInboundHandler {
     static let sequenceKey = Array("\"seq\"".utf8)
     static let timeKey = Array("\"t\"".utf8)
 
-    /// Where `needle` starts in `bytes`, from `offset` on: a plain scan, with no allocation, since
-    /// it runs for every frame of a load test.
+    /// Where `needle` starts in `bytes`, from `offset` on: glibc's `memchr` to each candidate first
+    /// byte and `memcmp` there, with no allocation, since it runs for every frame of a load test (a
+    /// byte-by-byte scan in Swift was a tenth of this client's CPU at 10,000 connections, more than
+    /// the frame's WebSocket decoding).
     static func find(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer, from offset: Int = 0) -> Int? {
-        guard let first = needle.first, bytes.count >= needle.count else { return nil }
-        var index = offset
-        let last = bytes.count - needle.count
-        while index <= last {
-            if bytes[index] == first {
-                var matched = 1
-                while matched < needle.count, bytes[index + matched] == needle[matched] { matched += 1 }
-                if matched == needle.count { return index }
+        guard let first = needle.first, offset >= 0, bytes.count - offset >= needle.count, let base = bytes.baseAddress else { return nil }
+        return needle.withUnsafeBytes { needle -> Int? in
+            guard let pattern = needle.baseAddress else { return nil }
+            let last = bytes.count - needle.count
+            var index = offset
+            while index <= last {
+                guard let candidate = memchr(base + index, Int32(first), last - index + 1) else { return nil }
+                index = base.distance(to: UnsafeRawPointer(candidate))
+                if memcmp(candidate, pattern, needle.count) == 0 { return index }
+                index += 1
             }
-            index += 1
+            return nil
         }
-        return nil
     }
 
     /// The unsigned integer value of the member named by `key` (a quoted name), with any JSON

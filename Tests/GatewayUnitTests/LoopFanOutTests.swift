@@ -9,11 +9,16 @@ import Testing
 
 @testable import HiveOpsGateway
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A broadcast reaches each event loop once, with the recipients it serves, and the loop delivers
 /// it: written at once to idle connections, queued and flushed once behind anything waiting, and
 /// never overtaken by a greeting or reply that reports a position it is at or below.
 @Suite struct LoopFanOutTests {
-    /// What a connection asked of its socket, in order: `write <correlation id>` or `flush`.
+    /// What a connection asked of its socket, in order: `write <correlation id>`, `flush`, or
+    /// `remainder <bytes>`.
     final class SocketLog: Sendable {
         private let entries = Mutex<[String]>([])
         var all: [String] { entries.withLock { $0 } }
@@ -25,6 +30,7 @@ import Testing
                     switch work {
                     case .flush: self.entries.withLock { $0.append("flush") }
                     case .write(let frame): self.entries.withLock { $0.append("write \(frame.correlationId)") }
+                    case .remainder(let rest): self.entries.withLock { $0.append("remainder \(rest.readableBytes)") }
                     }
                 },
                 forceClose: {}
@@ -150,6 +156,46 @@ import Testing
         #expect(manager.broadcast(.event(.system, 2), to: .system) == 3, "without a timing, nothing is recorded")
         for loop in loops { loop.run() }
         #expect(Self.sample("hiveops_ws_broadcast_fanout_seconds_count", metrics) == 1)
+    }
+
+    @Test func aFrameWrittenAtOnceGoesStraightToAnOfferedSocketAndWhatItDoesNotTakeToTheChannel() throws {
+        // A real socket pair: the connection's end non-blocking, as SwiftNIO keeps its sockets.
+        var pair: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        defer { for descriptor in pair { close(descriptor) } }
+        #expect(fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK) == 0)
+        #expect(fcntl(pair[1], F_SETFL, fcntl(pair[1], F_GETFL) | O_NONBLOCK) == 0)
+        let manager = manager()
+        let loop = EmbeddedEventLoop()
+        let log = SocketLog()
+        let connection = Connection.testing(endpoint: .system, hooks: log.hooks(loop))
+        #expect(manager.register(connection, topics: [.system]) == nil)
+        connection.offerSocket(DirectSocketWriter(descriptor: pair[0]))
+
+        manager.broadcast(.event(.system, 1), to: .system)
+        loop.run()
+        #expect(log.all.isEmpty, "the handler is not asked")
+        #expect(Self.read(pair[1]) == Array(OutboundFrame.event(.system, 1).wire.readableBytesView))
+
+        // A socket that takes nothing more: the whole frame is the remainder, for the channel.
+        let blob = [UInt8](repeating: 0, count: 1 << 16)
+        while blob.withUnsafeBytes({ send(pair[0], $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) > 0 {}
+        manager.broadcast(.event(.system, 2), to: .system)
+        loop.run()
+        #expect(log.all == ["remainder \(OutboundFrame.event(.system, 2).wire.readableBytes)"])
+
+        connection.offerSocket(nil)
+        manager.broadcast(.event(.system, 3), to: .system)
+        loop.run()
+        #expect(log.all.last == "write system-3", "withdrawn: the handler writes it")
+        #expect(Self.sample("hiveops_ws_messages_sent_total", metrics) == 3)
+    }
+
+    /// What the socket holds now, without waiting.
+    static func read(_ descriptor: Int32) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        let count = bytes.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        return Array(bytes.prefix(max(0, count)))
     }
 
     /// A sample's value in the registry's exposition, by its name and labels as exported.

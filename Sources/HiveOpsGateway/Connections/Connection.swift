@@ -28,6 +28,9 @@ package final class Connection: Sendable {
             case flush
             /// Write this frame now: nothing waits ahead of it (``ConnectionStateMachine/deliverLive(_:now:)``).
             case write(OutboundFrame)
+            /// The part of a frame written straight to the socket that the socket did not take: it
+            /// goes through the channel, ahead of anything written after it.
+            case remainder(ByteBuffer)
         }
 
         /// The channel's event loop; nil does the work in place (tests, micro-benchmarks).
@@ -54,6 +57,10 @@ package final class Connection: Sendable {
         var forceClose: (@Sendable () -> Void)?
         /// Where replayed history meets the live stream; nil once it has nothing to hold or drop.
         var gate: ReplayGate?
+        /// The socket, while a frame written at once may go straight to it: offered by the channel
+        /// handler while the connection is uncompressed and the channel holds nothing unwritten
+        /// (``offerSocket(_:)``). Used and withdrawn only on the connection's event loop.
+        var socket: DirectSocketWriter?
 
         /// The work to hand the socket's handler when the machine says a flush is owed.
         func flush(if owed: Bool) -> Perform? { owed ? onLoop : nil }
@@ -130,20 +137,45 @@ package final class Connection: Sendable {
     /// A broadcast's frame, on the connection's event loop (``LoopFanOut``): written at once when
     /// nothing waits ahead of it, else queued and, when the flush is owed, flushed here and now.
     package func deliverLive(_ frame: OutboundFrame, now: ContinuousClock.Instant) -> EnqueueOutcome {
-        let (outcome, writeNow, perform) = state.withLock { state -> (EnqueueOutcome, Bool, Perform?) in
-            if let (outcome, flush) = Self.admit(frame, through: &state, now: now) { return (outcome, false, flush) }
+        let (outcome, live, perform) = state.withLock { state -> (EnqueueOutcome, LiveWrite?, Perform?) in
+            if let (outcome, flush) = Self.admit(frame, through: &state, now: now) { return (outcome, nil, flush) }
             switch state.machine.deliverLive(frame, now: now) {
             case .writeNow:
-                return (.written, true, state.onLoop)
+                // Straight to the socket when the handler offers it: a broadcast to thousands of
+                // connections then touches neither the hook's closure nor the handler, two objects
+                // every other connection's write evicted since this one's last frame.
+                if let socket = state.socket { return (.written, .socket(socket), nil) }
+                return (.written, .handler, state.onLoop)
             case .queued(let action):
                 let (outcome, flush) = Self.outcome(of: action, in: state)
-                return (outcome, false, flush)
+                return (outcome, nil, flush)
             }
         }
-        // The work is made here, not under the lock: passed down as it is, the frame, which every
-        // loop shares, is not retained once per recipient.
-        perform?(writeNow ? .write(frame) : .flush)
+        switch live {
+        case .socket(let socket)?:
+            // On the connection's event loop, where the handler withdraws the socket: it is still offered.
+            if let rest = socket.send(frame.wire) { state.withLock { $0.onLoop }?(.remainder(rest)) }
+        case .handler?:
+            // The work is made here, not under the lock: passed down as it is, the frame, which every
+            // loop shares, is not retained once per recipient.
+            perform?(.write(frame))
+        case nil:
+            perform?(.flush)
+        }
         return outcome
+    }
+
+    /// Where ``deliverLive(_:now:)`` writes a frame at once.
+    private enum LiveWrite {
+        case socket(DirectSocketWriter)
+        case handler
+    }
+
+    /// The channel handler offers the socket for frames written at once (nil withdraws it), on the
+    /// connection's event loop: while the connection is uncompressed and the channel holds nothing
+    /// unwritten, so that the bytes keep their order on the wire.
+    func offerSocket(_ socket: DirectSocketWriter?) {
+        state.withLock { $0.socket = socket }
     }
 
     /// Queues a broadcast's frame on the connection's event loop, among several delivered together:
@@ -293,6 +325,7 @@ package final class Connection: Sendable {
         state.withLock { state in
             state.onLoop = nil
             state.forceClose = nil
+            state.socket = nil
             return state.machine.socketClosed()
         }
     }

@@ -56,14 +56,17 @@ package final class LoopFanOut: Sendable {
             // The fixed-rate case: one event, most recipients idle, each written at once.
             let frame = deliveries[0].frame
             var written = 0
-            // Through the buffer, which holds each connection for the loop: iterating the array would
-            // retain and release every one, a store to a line the lock below need not share.
-            deliveries[0].recipients.withUnsafeBufferPointer { recipients in
-                for connection in recipients {
-                    switch connection.deliverLive(frame, now: now) {
-                    case .written: written += 1
-                    case .failed(let failures, let closing): refused(frame, connection, failures, closing)
-                    case .enqueued, .notOpen: break
+            // As unmanaged references, which the delivery's array holds for the whole drain: a
+            // connection is not retained and released per frame (a `for` over the array, or over its
+            // buffer, does both, atomics on a line this loop last touched a frame ago).
+            deliveries[0].recipients.withUnsafeBufferPointer { connections in
+                connections.withMemoryRebound(to: Unmanaged<Connection>.self) { recipients in
+                    for recipient in recipients {
+                        switch recipient._withUnsafeGuaranteedRef({ $0.deliverLive(frame, now: now) }) {
+                        case .written: written += 1
+                        case .failed(let failures, let closing): refused(frame, recipient.takeUnretainedValue(), failures, closing)
+                        case .enqueued, .notOpen: break
+                        }
                     }
                 }
             }

@@ -50,6 +50,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     /// Which way each batch goes (a dashboard connection's socket, or the channel), keeping the
     /// bytes in order on the wire.
     private var route = WriteRoute()
+    /// Whether the connection holds the socket for frames written at once (``updateSocketOffer()``).
+    private var socketOffered = false
 
     init(role: Role, deflate: PerMessageDeflate? = nil, dependencies: ConnectionSession.Dependencies, logger: Logger) {
         self.pendingRole = role
@@ -107,6 +109,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
                 )
             )
             lifecycle = .session(session)
+            updateSocketOffer()
         case nil:
             break
         }
@@ -115,6 +118,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
 
     func handlerRemoved(context: ChannelHandlerContext) {
         route.socket = nil
+        updateSocketOffer()
         finishSession()
         self.context = nil
         framedWriter = nil
@@ -122,6 +126,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
 
     func channelInactive(context: ChannelHandlerContext) {
         route.socket = nil
+        updateSocketOffer()
         finishSession()
         context.fireChannelInactive()
     }
@@ -250,7 +255,20 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
             flush()
         case .write(let frame):
             writeNow(frame)
+        case .remainder(let rest):
+            writeRemainder(rest)
         }
+    }
+
+    /// Offers the connection its socket for frames written at once, or withdraws it, as the route
+    /// changes: offered while the connection is uncompressed (a compressed frame is this handler's
+    /// to make) and the channel holds nothing unwritten. Withdrawn before any write to the channel.
+    private func updateSocketOffer() {
+        guard case .session(let session) = lifecycle else { return }
+        let socket = deflate == nil ? route.socket(forFrames: 1) : nil
+        guard (socket != nil) != socketOffered else { return }
+        socketOffered = socket != nil
+        session.connection.offerSocket(socket)
     }
 
     /// Writes a broadcast's frame that nothing waits ahead of (``Connection/deliverLive(_:now:)``),
@@ -309,8 +327,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     /// every object it does not touch is a cache miss it does not take.
     private func send(wire: ByteBuffer) -> Int {
         if let socket = route.socket(forFrames: 1) {
-            let sent = socket.send(wire)
-            if sent < wire.readableBytes { writeRemainder(of: wire, after: sent) }
+            if let rest = socket.send(wire) { writeRemainder(rest) }
         } else if let context, let framedWriter {
             framedWriter.writeAndFlush(NIOAny(IOData.byteBuffer(wire)), promise: trackedPromise(context))
         }
@@ -318,8 +335,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     }
 
     /// The part of a frame the socket did not take goes through the channel, which waits for the socket.
-    private func writeRemainder(of wire: ByteBuffer, after sent: Int) {
-        guard let context, let framedWriter, let rest = wire.getSlice(at: wire.readerIndex + sent, length: wire.readableBytes - sent) else { return }
+    private func writeRemainder(_ rest: ByteBuffer) {
+        guard let context, let framedWriter else { return }
         dependencies.metrics.directWriteRemainders.increment()
         framedWriter.writeAndFlush(NIOAny(IOData.byteBuffer(rest)), promise: trackedPromise(context))
     }
@@ -361,10 +378,12 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
     private func trackedPromise(_ context: ChannelHandlerContext, cascadingTo next: EventLoopPromise<Void>? = nil) -> EventLoopPromise<Void>? {
         guard route.socket != nil else { return next }
         route.channelWriteStarted()
+        updateSocketOffer()
         let promise = context.eventLoop.makePromise(of: Void.self)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         promise.futureResult.whenComplete { result in
             handler.value.route.channelWriteFinished()
+            handler.value.updateSocketOffer()
             next?.completeWith(result)
         }
         return promise
