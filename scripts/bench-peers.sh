@@ -7,6 +7,9 @@
 # CPU-bound competitor (a busy loop at nice 10 on one core). Prints one table.
 # Usage: scripts/bench-peers.sh [build dir, default .build/release] [rounds, default 1]
 #   BENCH_PEERS_QUICK=1 runs each scenario for 5 s instead of 15 (a smoke run, not a measurement).
+#   BENCH_PEERS_SPLIT_CORES=1 adds a pass of the fixed-rate scenarios with each server (ours with its
+#   Redis) on the first half of the machine's cores and the load generator on the other half: there
+#   the latency is the server's, not that of a load generator sharing its cores (docs/BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-.build/release}
@@ -28,6 +31,12 @@ results=$work/results.tsv
 start_redis
 nginx_port=$(free_port)
 busy_pid=
+# Run prefixes of the split-cores pass (empty otherwise): the server's and the load generator's.
+server_pin=()
+client_pin=()
+cores=$(nproc)
+server_cores=0-$((cores / 2 - 1))
+client_cores=$((cores / 2))-$((cores - 1))
 cleanup() {
   [ -n "$busy_pid" ] && kill "$busy_pid" 2>/dev/null || true
   [ -f "$work/nginx/nginx.pid" ] && kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
@@ -74,15 +83,18 @@ run() {
   local record
   if [ "$server" = ours ]; then
     redis-cli -p "$redis_port" flushall >/dev/null
-    record=$("$build/hiveops-bench" --spawn-gateway "$build/hiveops-gateway" --redis-url "$redis" \
+    # The gateway the bench spawns: exec'd under the server's pin, if any, so that its pid is the bench's child's.
+    printf '#!/bin/sh\nexec %s "%s" "$@"\n' "${server_pin[*]}" "$(cd "$build" && pwd)/hiveops-gateway" >"$work/gateway"
+    chmod +x "$work/gateway"
+    record=$("${client_pin[@]}" "$build/hiveops-bench" --spawn-gateway "$work/gateway" --redis-url "$redis" \
       --publisher redis-broadcast --json "$@" 2>"$work/bench.log" | tail -1)
   else
-    nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
+    "${server_pin[@]}" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
     for _ in $(seq 50); do [ -s "$work/nginx/nginx.pid" ] && break; sleep 0.1; done
     local master pids=()
     master=$(cat "$work/nginx/nginx.pid")
     for pid in $master $(pgrep -P "$master"); do pids+=(--gateway-pid "$pid"); done
-    record=$("$build/hiveops-bench" --port "$nginx_port" "${pids[@]}" --publisher http \
+    record=$("${client_pin[@]}" "$build/hiveops-bench" --port "$nginx_port" "${pids[@]}" --publisher http \
       --publish-url "http://127.0.0.1:$nginx_port/api/dashboard/websocket/broadcast" --publish-concurrency 8 \
       --json "$@" 2>"$work/bench.log" | tail -1)
     kill "$master"
@@ -118,6 +130,19 @@ for round in $(seq "$rounds"); do
   kill "$busy_pid"
   busy_pid=
   echo "round $round: busy pass done" >&2
+  if [ "${BENCH_PEERS_SPLIT_CORES:-}" = 1 ] && [ "$cores" -lt 2 ]; then
+    echo "one core: no split-cores pass" >&2
+  elif [ "${BENCH_PEERS_SPLIT_CORES:-}" = 1 ]; then
+    server_pin=(taskset -c "$server_cores")
+    client_pin=(taskset -c "$client_cores")
+    redis_pid=$(redis-cli -p "$redis_port" info server | tr -d '\r' | sed -n 's/^process_id://p')
+    taskset -a -p -c "$server_cores" "$redis_pid" >/dev/null
+    for server in ours nchan; do fixed_rates "$server" ", split cores"; done
+    taskset -a -p -c "0-$((cores - 1))" "$redis_pid" >/dev/null
+    server_pin=()
+    client_pin=()
+    echo "round $round: split-cores pass done" >&2
+  fi
 done
 
 python3 - "$results" <<'PY'
