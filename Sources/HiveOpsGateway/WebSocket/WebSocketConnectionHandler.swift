@@ -118,7 +118,6 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
 
     func handlerRemoved(context: ChannelHandlerContext) {
         route.socket = nil
-        updateSocketOffer()
         finishSession()
         self.context = nil
         framedWriter = nil
@@ -126,7 +125,6 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
 
     func channelInactive(context: ChannelHandlerContext) {
         route.socket = nil
-        updateSocketOffer()
         finishSession()
         context.fireChannelInactive()
     }
@@ -395,6 +393,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, RemovableChannelH
         return frame.wire(for: deflate, compression: dependencies.compression)
     }
 
+    /// Finishing the session also withdraws the socket from the connection (``Connection/markFinished()``).
     private func finishSession() {
         if case .session(let session) = lifecycle { session.finish() }
         lifecycle = nil
