@@ -113,10 +113,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Linux's epoll(7) for the load generator's raw reader (Glibc's module leaves it out).
+        .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
         // The load generator: release builds only for figures.
         .executableTarget(
             name: "Bench",
             dependencies: [
+                "CEpoll",
                 "GatewayClient",
                 "GeneratedMessages",
                 "HiveOpsGateway",

@@ -10,12 +10,16 @@
 #   BENCH_PEERS_SPLIT_CORES=1 adds a pass of the fixed-rate scenarios with each server (ours with its
 #   Redis) on the first half of the machine's cores and the load generator on the other half: there
 #   the latency is the server's, not that of a load generator sharing its cores (docs/BENCHMARKS.md).
+#   BENCH_PEERS_READER=nio reads with a SwiftNIO channel per connection, as runs before 2026-12-07's
+#   fifth session did; the default, raw, costs the load generator half the CPU per frame, so that on
+#   shared cores the latencies are the servers' (hiveops-bench --reader, docs/BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-.build/release}
 rounds=${2:-1}
 duration=15
 [ "${BENCH_PEERS_QUICK:-}" = 1 ] && duration=5
+reader=${BENCH_PEERS_READER:-raw}
 
 for binary in hiveops-gateway hiveops-bench; do
   [ -x "$build/$binary" ] || { echo "no $build/$binary: swift build -c release --product $binary" >&2; exit 1; }
@@ -87,7 +91,7 @@ run() {
     printf '#!/bin/sh\nexec %s "%s" "$@"\n' "${server_pin[*]}" "$(cd "$build" && pwd)/hiveops-gateway" >"$work/gateway"
     chmod +x "$work/gateway"
     record=$("${client_pin[@]}" "$build/hiveops-bench" --spawn-gateway "$work/gateway" --redis-url "$redis" \
-      --publisher redis-broadcast --json "$@" 2>"$work/bench.log" | tail -1)
+      --publisher redis-broadcast --reader "$reader" --json "$@" 2>"$work/bench.log" | tail -1)
   else
     "${server_pin[@]}" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
     for _ in $(seq 50); do [ -s "$work/nginx/nginx.pid" ] && break; sleep 0.1; done
@@ -96,7 +100,7 @@ run() {
     for pid in $master $(pgrep -P "$master"); do pids+=(--gateway-pid "$pid"); done
     record=$("${client_pin[@]}" "$build/hiveops-bench" --port "$nginx_port" "${pids[@]}" --publisher http \
       --publish-url "http://127.0.0.1:$nginx_port/api/dashboard/websocket/broadcast" --publish-concurrency 8 \
-      --json "$@" 2>"$work/bench.log" | tail -1)
+      --reader "$reader" --json "$@" 2>"$work/bench.log" | tail -1)
     kill "$master"
     for _ in $(seq 50); do [ -e "$work/nginx/nginx.pid" ] || break; sleep 0.1; done
   fi
@@ -161,8 +165,12 @@ def cpu_per_frame(r):
     return (after["cpu_seconds"] - before["cpu_seconds"]) / r["delivered"] * 1e6
 def fmt(value, pattern):
     return pattern.format(value) if value is not None else "n/a"
-print("| scenario | server | runs | p50 ms | p99 ms | p99.9 ms | delivered frames/s | lost | CPU µs per frame | memory per connection | publisher the limit |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+def client_per_frame(r):
+    if r.get("load_generator_cpu_seconds") is None or not r.get("delivered"):
+        return None
+    return r["load_generator_cpu_seconds"] / r["delivered"] * 1e6
+print("| scenario | server | runs | p50 ms | p99 ms | p99.9 ms | delivered frames/s | lost | CPU µs per frame | load generator µs per frame | memory per connection | publisher the limit |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for (scenario, server), records in rows.items():
     idle = scenario.startswith("idle")
     latency = [r.get("latency") or {} for r in records]
@@ -174,6 +182,7 @@ for (scenario, server), records in rows.items():
         "" if idle else f"{mean(r['delivered_per_second'] for r in records):,.0f}",
         "" if idle else str(sum(r["lost"] for r in records)),
         "" if idle else fmt(mean(cpu_per_frame(r) for r in records), "{:.2f}"),
+        "" if idle else fmt(mean(client_per_frame(r) for r in records), "{:.2f}"),
         fmt(mean(r.get("gateway_bytes_per_connection") for r in records), "{:,.0f} B") if idle else "",
         "" if idle else ", ".join("yes" if r.get("publisher_limited") else "no" for r in records),
     ]) + " |")

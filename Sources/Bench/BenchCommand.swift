@@ -69,6 +69,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Offer permessage-deflate as browsers do, and inflate every compressed frame.") var compression = false
     @Option(
         help:
+            "How the load connections read: nio (a SwiftNIO channel each) or raw (plain sockets read by one epoll thread per core: about half the CPU per frame of nio, so that on a shared machine the latencies are the server's; not with --compression)."
+    )
+    var reader = Reader.nio
+    @Option(
+        help:
             "Recovery: publish this many events first (unless --recover-only), then open every connection at once asking to recover them all, and time the replays; 0 measures live fan-out."
     )
     var recoverEvents = 0
@@ -86,6 +91,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard (1...250).contains(sourceAddresses) else { throw ValidationError("--source-addresses must be 1-250") }
         guard Publisher.Route(rawValue: publisher) != nil else { throw ValidationError("unknown --publisher \(publisher)") }
         guard (1...64).contains(publishConcurrency) else { throw ValidationError("--publish-concurrency must be 1-64") }
+        if reader == .raw && compression { throw ValidationError("--reader raw reads uncompressed frames only: use --reader nio with --compression") }
         if Publisher.Route(rawValue: publisher) == .http {
             guard let publishURL, let url = URL(string: publishURL), url.scheme == "http", let host = url.host,
                 host.hasPrefix("127.") || host == "localhost"
@@ -136,8 +142,16 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let baseline = ProcessSample.read(pids: pids)
         let latencies = LatencyRecorder()
+        let rawReader =
+            reader == .raw ? RawLoadReader(threads: System.coreCount, eventMarker: BenchFrameHandler.marker(of: publisher.eventType)) : nil
+        defer { rawReader?.stop() }
         let started = ContinuousClock.now
-        let (tallies, failures) = try await openConnections(port: port, path: loadPath, eventType: publisher.eventType, latencies: latencies)
+        let (tallies, failures) =
+            if let rawReader {
+                await openConnections(reading: rawReader, port: port, path: loadPath)
+            } else {
+                try await openConnections(port: port, path: loadPath, eventType: publisher.eventType, latencies: latencies)
+            }
         if recoverEvents > 0 {
             // Done when every connection has its replays (bounded: a lost one shows as incomplete).
             let deadline = started + .seconds(120)
@@ -162,6 +176,7 @@ struct BenchCommand: AsyncParsableCommand {
         progress("connected \(tallies.count) of \(connections) in \(String(format: "%.1f", connectSeconds)) s (\(failures) failed)")
         try await Task.sleep(for: .seconds(2))
         let afterConnect = ProcessSample.read(pids: pids)
+        let ownBefore = ProcessSample.read(pid: getpid())
 
         var report = Report(
             connections: tallies.count,
@@ -174,6 +189,7 @@ struct BenchCommand: AsyncParsableCommand {
             gatewayAfterConnect: afterConnect
         )
         report.compression = compression
+        report.reader = reader.rawValue
         if let baseline, let afterConnect, !tallies.isEmpty {
             report.gatewayBytesPerConnection = (afterConnect.residentBytes - baseline.residentBytes) / tallies.count
         }
@@ -196,8 +212,11 @@ struct BenchCommand: AsyncParsableCommand {
             report.outOfOrder = healthy.reduce(0) { $0 + $1.outOfOrder.load(ordering: .relaxed) }
             report.disconnectedHealthy = healthy.filter { $0.closed.load(ordering: .relaxed) }.count
             report.disconnectedStalled = tallies.filter { $0.stalled && $0.closed.load(ordering: .relaxed) }.count
-            report.latency = latencies.summary
+            report.latency = rawReader?.latencies ?? latencies.summary
             report.gatewayAfterRun = ProcessSample.read(pids: pids)
+            if let ownBefore, let ownAfter = ProcessSample.read(pid: getpid()) {
+                report.loadGeneratorCpuSeconds = ownAfter.cpuSeconds - ownBefore.cpuSeconds
+            }
         }
         print(json ? report.json() : report.table())
     }
@@ -247,6 +266,27 @@ struct BenchCommand: AsyncParsableCommand {
             }
         }
         return (tallies, failures)
+    }
+
+    /// Opens every connection through the raw reader, `connectConcurrency` handshakes at a time.
+    private func openConnections(reading reader: RawLoadReader, port: Int, path: String) async -> ([ConnectionTally], Int) {
+        let stalled = stalledCount
+        let (host, sourceAddresses) = (host, sourceAddresses)
+        let tallies = (0..<connections).map { ConnectionTally(stalled: $0 < stalled) }
+        let firstFailure = Mutex<String?>(nil)
+        let opened = await RawLoadReader.openAll(count: connections, concurrency: connectConcurrency) { index in
+            do {
+                let source = "127.0.0.\(2 + index % sourceAddresses)"
+                try reader.connect(host: host, port: port, path: path, source: source, stall: index < stalled, tally: tallies[index])
+                return true
+            } catch {
+                firstFailure.withLock { $0 = $0 ?? "\(error)" }
+                return false
+            }
+        }
+        if let failure = firstFailure.withLock({ $0 }) { progress("a connection failed: \(failure)") }
+        let kept = zip(tallies, opened).filter(\.1).map(\.0)
+        return (kept, connections - kept.count)
     }
 
     private static func connect(
@@ -399,3 +439,11 @@ extension Duration {
 }
 
 extension Publisher.PayloadShape: ExpressibleByArgument {}
+
+extension BenchCommand {
+    /// How the load connections read their frames (`--reader`).
+    enum Reader: String, CaseIterable, ExpressibleByArgument, Sendable {
+        case nio
+        case raw
+    }
+}

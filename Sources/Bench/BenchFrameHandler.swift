@@ -20,6 +20,19 @@ final class ConnectionTally: Sendable {
     init(stalled: Bool) {
         self.stalled = stalled
     }
+
+    /// Counts a text message received at `receivedAt` (``MonotonicClock``) when it is one of the
+    /// bench's events (its type's `eventMarker`, a `"seq"` and a `"t"`): its latency, and its order.
+    func count(_ text: UnsafeRawBufferPointer, receivedAt: Int, eventMarker: [UInt8], latencies: LatencyRecorder) {
+        guard BenchFrameHandler.find(eventMarker, in: text) != nil,
+            let sequence = BenchFrameHandler.number(after: BenchFrameHandler.sequenceKey, in: text),
+            let sentAt = BenchFrameHandler.number(after: BenchFrameHandler.timeKey, in: text)
+        else { return }
+        received.add(1, ordering: .relaxed)
+        let previous = lastSequence.exchange(sequence, ordering: .relaxed)
+        if sequence <= previous { outOfOrder.add(1, ordering: .relaxed) }
+        latencies.record(nanoseconds: max(0, receivedAt - sentAt))
+    }
 }
 
 /// Consumes a load connection's frames without decoding them: it finds `"seq":` and `"t":`
@@ -37,7 +50,7 @@ final class BenchFrameHandler: ChannelInboundHandler {
     init(tally: ConnectionTally, latencies: LatencyRecorder, eventType: String, inflater: MessageCompression? = nil) {
         self.tally = tally
         self.latencies = latencies
-        self.eventMarker = Array("\"\(eventType)\"".utf8)
+        self.eventMarker = Self.marker(of: eventType)
         self.inflater = inflater
     }
 
@@ -53,18 +66,7 @@ final class BenchFrameHandler: ChannelInboundHandler {
                 guard let inflater, case .inflated(let inflated) = inflater.inflate(frame.data, maxBytes: 1 << 24) else { return }
                 text = inflated
             }
-            let parsed = text.withUnsafeReadableBytes { bytes -> (Int, Int)? in
-                guard Self.find(eventMarker, in: bytes) != nil,
-                    let sequence = Self.number(after: Self.sequenceKey, in: bytes),
-                    let sentAt = Self.number(after: Self.timeKey, in: bytes)
-                else { return nil }
-                return (sequence, sentAt)
-            }
-            guard let (sequence, sentAt) = parsed else { return }
-            tally.received.add(1, ordering: .relaxed)
-            let previous = tally.lastSequence.exchange(sequence, ordering: .relaxed)
-            if sequence <= previous { tally.outOfOrder.add(1, ordering: .relaxed) }
-            latencies.record(nanoseconds: max(0, now - sentAt))
+            text.withUnsafeReadableBytes { tally.count($0, receivedAt: now, eventMarker: eventMarker, latencies: latencies) }
         case .ping:
             context.writeAndFlush(wrapOutboundOut(ClientWire.pong(answering: frame)), promise: nil)
         case .connectionClose:
@@ -79,6 +81,9 @@ final class BenchFrameHandler: ChannelInboundHandler {
         tally.closed.store(true, ordering: .relaxed)
         context.fireChannelInactive()
     }
+
+    /// What an event of `eventType` carries: its type, quoted.
+    static func marker(of eventType: String) -> [UInt8] { Array("\"\(eventType)\"".utf8) }
 
     static let sequenceKey = Array("\"seq\"".utf8)
     static let timeKey = Array("\"t\"".utf8)

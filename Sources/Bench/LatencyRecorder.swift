@@ -19,17 +19,21 @@ final class LatencyRecorder: Sendable {
         var maxMs: Double
     }
 
-    var summary: Summary {
-        histogram.withLock { histogram in
-            func ms(_ percentile: Double) -> Double { Double(histogram.valueAtPercentile(percentile)) / 1_000 }
-            return Summary(
-                count: histogram.totalCount,
-                p50Ms: ms(50),
-                p90Ms: ms(90),
-                p99Ms: ms(99),
-                p999Ms: ms(99.9),
-                maxMs: Double(histogram.max) / 1_000
-            )
-        }
+    var summary: Summary { Self.summary(of: [self]) }
+
+    /// The latencies of several recorders together (the raw reader keeps one per thread, so that
+    /// its threads do not pass one lock's cache line back and forth for every frame).
+    static func summary(of recorders: [LatencyRecorder]) -> Summary {
+        var merged = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        for recorder in recorders { recorder.histogram.withLock { merged.add($0) } }
+        func ms(_ percentile: Double) -> Double { Double(merged.valueAtPercentile(percentile)) / 1_000 }
+        return Summary(
+            count: merged.totalCount,
+            p50Ms: ms(50),
+            p90Ms: ms(90),
+            p99Ms: ms(99),
+            p999Ms: ms(99.9),
+            maxMs: Double(merged.max) / 1_000
+        )
     }
 }

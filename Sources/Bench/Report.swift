@@ -10,6 +10,8 @@ struct Report: Codable, Sendable {
     var payloadBytes: Int
     /// Whether the load connections offered permessage-deflate (`--compression`).
     var compression = false
+    /// How the load connections read (`--reader`): nio or raw.
+    var reader = "nio"
     var gatewayBaseline: ProcessSample?
     var gatewayAfterConnect: ProcessSample?
     var gatewayBytesPerConnection: Int?
@@ -27,6 +29,9 @@ struct Report: Codable, Sendable {
     var disconnectedStalled = 0
     var latency: LatencyRecorder.Summary?
     var gatewayAfterRun: ProcessSample?
+    /// This load generator's own CPU, over the same span as the gateway's: when it spends more per
+    /// frame than the server, on shared cores it, not the server, sets the latencies.
+    var loadGeneratorCpuSeconds: Double?
 
     var deliveredPerSecond: Double { publishSeconds > 0 ? Double(delivered) / publishSeconds : 0 }
 
@@ -92,6 +97,7 @@ struct Report: Codable, Sendable {
                 "connections",
                 "\(connections) (\(connectFailures) failed, \(String(format: "%.0f", connectRate))/s, \(stalled) stalled)"
                     + (compression ? ", permessage-deflate offered" : "")
+                    + (reader == "nio" ? "" : ", \(reader) reader")
             ),
             (
                 "gateway memory",
@@ -132,6 +138,10 @@ struct Report: Codable, Sendable {
             }
             if let before = gatewayAfterConnect, let after = gatewayAfterRun {
                 rows.append(("gateway CPU during the run", String(format: "%.1f s", after.cpuSeconds - before.cpuSeconds)))
+            }
+            if let loadGeneratorCpuSeconds {
+                let perFrame = loadGeneratorCpuSeconds / Double(max(1, delivered)) * 1e6
+                rows.append(("load generator CPU", String(format: "%.1f s, %.2f µs per delivered frame", loadGeneratorCpuSeconds, perFrame)))
             }
         }
         let width = rows.map(\.0.count).max() ?? 0
