@@ -137,11 +137,13 @@ final class ReaderLoop: Sendable {
         }
         while !stopping.load(ordering: .relaxed) {
             let ready = events.withUnsafeMutableBufferPointer { epoll_wait(epoll, $0.baseAddress, Int32($0.count), 100) }
+            // Every round, not only when a socket is ready: the bytes that came with a handshake's
+            // answer are counted even if nothing follows them.
+            take(into: &readings)
             guard ready > 0 else {
                 if ready < 0 && errno != EINTR { return }
                 continue
             }
-            take(into: &readings)
             for event in events[0..<Int(ready)] {
                 let socket = event.data.fd
                 guard Int(socket) < readings.count, let tally = readings[Int(socket)]?.tally else { continue }

@@ -72,6 +72,19 @@ import Glibc
         #expect(closed)
     }
 
+    @Test func whatCameWithTheHandshakeIsReadEvenIfNothingFollowsIt() throws {
+        let reader = RawLoadReader(threads: 1, eventMarker: BenchFrameHandler.marker(of: "system_update"))
+        defer { reader.stop() }
+        let (readerEnd, serverEnd) = try Self.socketPair()
+        defer { close(serverEnd) }
+        let tally = ConnectionTally(stalled: false)
+        // The socket stays silent: only the ping that came with the handshake can be answered.
+        reader.loops[0].adopt(readerEnd, tally: tally, leftover: Self.event(1, sentAt: MonotonicClock.nanoseconds()) + Self.frame(0x9, [1]))
+        #expect(Self.receive(2 + 4 + 1, from: serverEnd).count == 7, "the ping was answered")
+        let received = tally.received.load(ordering: .relaxed)
+        #expect(received == 1)
+    }
+
     @Test func aProtocolErrorClosesTheConnection() throws {
         let reader = RawLoadReader(threads: 1, eventMarker: BenchFrameHandler.marker(of: "system_update"))
         defer { reader.stop() }
