@@ -1,5 +1,6 @@
 import Foundation
 import GatewayClient
+import NIOCore
 import Synchronization
 
 #if canImport(CEpoll)
@@ -182,7 +183,8 @@ final class ReaderLoop: Sendable {
                 case .text(let text):
                     tally.count(text, receivedAt: receivedAt, eventMarker: eventMarker, latencies: latencies)
                 case .ping(let payload):
-                    let pong = RawHandshake.clientFrame(opcode: 0xA, payload: Array(payload))
+                    // A control frame's payload is at most 125 bytes.
+                    let pong = RawConnection.clientFrame(opcode: 0xA, payload: Array(payload.prefix(125)))
                     _ = pong.withUnsafeBytes { write(socket, $0.baseAddress, $0.count) }
                 case .close:
                     closing = true
@@ -252,38 +254,21 @@ enum RawHandshake {
             guard count > 0 else { throw .system("write", errno) }
             written += count
         }
-        var received: [UInt8] = []
+        var received = ByteBuffer()
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            if let end = headEnd(in: received) {
-                let head = String(decoding: received[..<end], as: UTF8.self)
+            if let head = ClientWire.takeResponseHead(from: &received) {
                 let status = ClientWire.status(ofResponseHead: head)
                 guard status == 101 else { throw .refused(status: status) }
                 guard fcntl(socket, F_SETFL, fcntl(socket, F_GETFL) | O_NONBLOCK) == 0 else { throw .system("fcntl", errno) }
                 upgraded = true
-                return (socket, Array(received[end...]))
+                return (socket, Array(received.readableBytesView))
             }
             let count = chunk.withUnsafeMutableBytes { read(socket, $0.baseAddress, $0.count) }
             guard count >= 0 else { throw .system("read", errno) }
-            guard count > 0, received.count < 65_536 else { throw .closedDuringHandshake }
-            received.append(contentsOf: chunk[..<count])
+            guard count > 0, received.readableBytes < 65_536 else { throw .closedDuringHandshake }
+            received.writeBytes(chunk[..<count])
         }
-    }
-
-    /// Where the response's head ends (after its blank line).
-    static func headEnd(in bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 4 else { return nil }
-        for index in 0...(bytes.count - 4) where bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 {
-            return index + 4
-        }
-        return nil
-    }
-
-    /// A masked client frame (a pong's payload is at most 125 bytes: a control frame's).
-    static func clientFrame(opcode: UInt8, payload: [UInt8]) -> [UInt8] {
-        let key = (0..<4).map { _ in UInt8.random(in: .min ... .max) }
-        let payload = Array(payload.prefix(125))
-        return [0x80 | opcode, 0x80 | UInt8(payload.count)] + key + ClientWire.mask(payload, with: key)
     }
 
     private static func address(_ text: String, port: Int) throws(Failure) -> sockaddr_in {

@@ -1,3 +1,5 @@
+import GatewayClient
+
 /// Cuts a server's WebSocket byte stream into messages, for the raw reader (``RawLoadReader``):
 /// frames are read from the bytes as they came off the socket, without a copy unless one is split
 /// across reads, and a text message is handed over as a view of its payload.
@@ -76,21 +78,11 @@ struct ServerFrameScanner {
 
     /// The header and payload lengths of the frame at `start`, once all of it has arrived.
     private func frame(at start: Int, in bytes: UnsafeRawBufferPointer) throws(Failure) -> (header: Int, length: Int)? {
-        let available = bytes.count - start
-        guard available >= 2 else { return nil }
-        let (first, second) = (bytes[start], bytes[start + 1])
-        guard first & 0x70 == 0 else { throw .protocolError("RSV bits set without an extension") }
-        guard second & 0x80 == 0 else { throw .protocolError("a masked server frame") }
-        var header = 2
-        var length = Int(second & 0x7F)
-        if length >= 126 {
-            let extended = length == 126 ? 2 : 8
-            guard available >= 2 + extended else { return nil }
-            length = 0
-            for index in 0..<extended { length = length << 8 | Int(bytes[start + 2 + index]) }
-            header += extended
-        }
+        guard bytes.count - start >= 2 else { return nil }
+        guard bytes[start] & 0x70 == 0 else { throw .protocolError("RSV bits set without an extension") }
+        guard bytes[start + 1] & 0x80 == 0 else { throw .protocolError("a masked server frame") }
+        guard let (header, length) = ClientWire.frameLengths(in: bytes, from: start) else { return nil }
         guard length >= 0, length <= maxMessageBytes else { throw .tooLarge(length) }
-        return available - header >= length ? (header, length) : nil
+        return bytes.count - start - header >= length ? (header, length) : nil
     }
 }

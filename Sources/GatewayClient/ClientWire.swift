@@ -28,6 +28,24 @@ public enum ClientWire {
         return statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
     }
 
+    /// The lengths of the header (mask key included) and of the payload of the frame that starts at
+    /// `start` (RFC 6455, 5.2), once its header has arrived; nil before. The payload may still be
+    /// on its way.
+    public static func frameLengths(in bytes: UnsafeRawBufferPointer, from start: Int = 0) -> (header: Int, payload: Int)? {
+        let available = bytes.count - start
+        guard available >= 2 else { return nil }
+        let second = bytes[start + 1]
+        var header = second & 0x80 != 0 ? 6 : 2
+        var payload = Int(second & 0x7F)
+        if payload >= 126 {
+            let extended = payload == 126 ? 2 : 8
+            header += extended
+            guard available >= header else { return nil }
+            payload = (0..<extended).reduce(0) { $0 << 8 | Int(bytes[start + 2 + $1]) }
+        }
+        return available >= header ? (header, payload) : nil
+    }
+
     /// The pong that answers `ping`: its payload echoed, masked with a fresh key as a client must.
     public static func pong(answering ping: WebSocketFrame) -> WebSocketFrame {
         WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: ping.unmaskedData)

@@ -125,22 +125,10 @@ public final class RawConnection: Sendable {
 
     /// Takes one whole frame off the front of `buffer`, if one is there.
     public static func parseFrame(_ buffer: inout ByteBuffer) -> Frame? {
-        let view = buffer.readableBytesView
-        guard view.count >= 2 else { return nil }
-        let first = view[view.startIndex]
-        let second = view[view.startIndex + 1]
-        var headerLength = 2
-        var length = Int(second & 0x7F)
-        if length == 126 {
-            guard view.count >= 4 else { return nil }
-            length = Int(view[view.startIndex + 2]) << 8 | Int(view[view.startIndex + 3])
-            headerLength = 4
-        } else if length == 127 {
-            guard view.count >= 10 else { return nil }
-            length = (0..<8).reduce(0) { $0 << 8 | Int(view[view.startIndex + 2 + $1]) }
-            headerLength = 10
-        }
-        guard view.count >= headerLength + length else { return nil }
+        guard let (headerLength, length) = buffer.withUnsafeReadableBytes({ ClientWire.frameLengths(in: $0) }),
+            buffer.readableBytes >= headerLength + length,
+            let first = buffer.readableBytesView.first
+        else { return nil }
         buffer.moveReaderIndex(forwardBy: headerLength)
         let payload = buffer.readBytes(length: length) ?? []
         return Frame(fin: first & 0x80 != 0, opcode: first & 0x0F, payload: payload, rsv1: first & 0x40 != 0)
