@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Bench
@@ -9,13 +10,23 @@ import Glibc
 /// A server of several processes (nginx's master and workers) is sampled as their sum.
 @Suite struct ProcessSampleTests {
     @Test func severalProcessesAreSummed() throws {
-        let own = getpid()
-        let one = try #require(ProcessSample.read(pid: own))
-        let twice = try #require(ProcessSample.read(pids: [own, own]))
-        // Read a moment apart: the second reading may have grown a little.
-        #expect(twice.residentBytes >= 2 * one.residentBytes - 1_048_576)
-        #expect(twice.residentBytes <= 2 * one.residentBytes + 4 * 1_048_576)
-        #expect(twice.cpuSeconds >= 2 * one.cpuSeconds)
+        // An idle child, whose memory and CPU time stand still between readings (this test
+        // process's own do not: other suites run beside it).
+        let idle = Process()
+        idle.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        idle.arguments = ["30"]
+        try idle.run()
+        defer {
+            // SIGKILL: a child of this test runner may inherit SIGTERM blocked.
+            kill(idle.processIdentifier, SIGKILL)
+            idle.waitUntilExit()
+        }
+        let pid = idle.processIdentifier
+        let one = try #require(ProcessSample.read(pid: pid))
+        let twice = try #require(ProcessSample.read(pids: [pid, pid]))
+        #expect(one.residentBytes > 0)
+        #expect(twice.residentBytes == 2 * one.residentBytes)
+        #expect(twice.cpuSeconds == 2 * one.cpuSeconds)
     }
 
     @Test func noProcessOrOneThatCannotBeReadGivesNoSample() {

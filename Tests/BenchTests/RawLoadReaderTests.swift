@@ -39,20 +39,35 @@ import Glibc
         return received
     }
 
+    /// A one-thread reader with one connection adopted, and the server's end of that connection;
+    /// both stopped and closed when it goes.
+    final class Connected {
+        let reader = RawLoadReader(threads: 1, eventMarker: BenchFrameHandler.marker(of: "system_update"))
+        let tally = ConnectionTally(stalled: false)
+        let serverEnd: Int32
+
+        init(leftover: [UInt8]) throws {
+            let (readerEnd, serverEnd) = try RawLoadReaderTests.socketPair()
+            self.serverEnd = serverEnd
+            reader.loops[0].adopt(readerEnd, tally: tally, leftover: leftover)
+        }
+
+        deinit {
+            reader.stop()
+            close(serverEnd)
+        }
+    }
+
     static func event(_ sequence: Int, sentAt: Int) -> [UInt8] {
         ServerFrameScannerTests.text(#"{"type":"system_update","data":{"seq":\#(sequence),"t":\#(sentAt)}}"#)
     }
 
     @Test func eventsAreCountedInOrderAPingIsAnsweredMaskedAndACloseEndsTheConnection() throws {
-        let reader = RawLoadReader(threads: 1, eventMarker: BenchFrameHandler.marker(of: "system_update"))
-        defer { reader.stop() }
-        let (readerEnd, serverEnd) = try Self.socketPair()
-        defer { close(serverEnd) }
-        let tally = ConnectionTally(stalled: false)
         let sentAt = MonotonicClock.nanoseconds()
         // The first event arrived with the handshake's answer; the rest, one split across two writes.
+        let connection = try Connected(leftover: Self.event(1, sentAt: sentAt))
+        let (serverEnd, tally) = (connection.serverEnd, connection.tally)
         let second = Self.event(2, sentAt: sentAt)
-        reader.loops[0].adopt(readerEnd, tally: tally, leftover: Self.event(1, sentAt: sentAt))
         Self.send(Array(second.prefix(5)), to: serverEnd)
         Self.send(Array(second.dropFirst(5)) + Self.event(2, sentAt: sentAt) + Self.frame(0x9, [7, 8, 9]), to: serverEnd)
 
@@ -64,7 +79,7 @@ import Glibc
         #expect(received == 3)
         let outOfOrder = tally.outOfOrder.load(ordering: .relaxed)
         #expect(outOfOrder == 1, "the repeated 2")
-        #expect(reader.latencies.count == 3)
+        #expect(connection.reader.latencies.count == 3)
 
         Self.send(Self.frame(0x8, [0x03, 0xE8]), to: serverEnd)
         #expect(Self.receive(1, from: serverEnd).isEmpty, "the reader closed its end")
@@ -73,25 +88,16 @@ import Glibc
     }
 
     @Test func whatCameWithTheHandshakeIsReadEvenIfNothingFollowsIt() throws {
-        let reader = RawLoadReader(threads: 1, eventMarker: BenchFrameHandler.marker(of: "system_update"))
-        defer { reader.stop() }
-        let (readerEnd, serverEnd) = try Self.socketPair()
-        defer { close(serverEnd) }
-        let tally = ConnectionTally(stalled: false)
         // The socket stays silent: only the ping that came with the handshake can be answered.
-        reader.loops[0].adopt(readerEnd, tally: tally, leftover: Self.event(1, sentAt: MonotonicClock.nanoseconds()) + Self.frame(0x9, [1]))
-        #expect(Self.receive(2 + 4 + 1, from: serverEnd).count == 7, "the ping was answered")
-        let received = tally.received.load(ordering: .relaxed)
+        let connection = try Connected(leftover: Self.event(1, sentAt: MonotonicClock.nanoseconds()) + Self.frame(0x9, [1]))
+        #expect(Self.receive(2 + 4 + 1, from: connection.serverEnd).count == 7, "the ping was answered")
+        let received = connection.tally.received.load(ordering: .relaxed)
         #expect(received == 1)
     }
 
     @Test func aProtocolErrorClosesTheConnection() throws {
-        let reader = RawLoadReader(threads: 1, eventMarker: BenchFrameHandler.marker(of: "system_update"))
-        defer { reader.stop() }
-        let (readerEnd, serverEnd) = try Self.socketPair()
-        defer { close(serverEnd) }
-        let tally = ConnectionTally(stalled: false)
-        reader.loops[0].adopt(readerEnd, tally: tally, leftover: [])
+        let connection = try Connected(leftover: [])
+        let (serverEnd, tally) = (connection.serverEnd, connection.tally)
         Self.send([0x81, 0x81, 1, 2, 3, 4, 0x61], to: serverEnd)
         #expect(Self.receive(1, from: serverEnd).isEmpty)
         let closed = tally.closed.load(ordering: .relaxed)
