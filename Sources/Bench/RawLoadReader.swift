@@ -27,8 +27,8 @@ final class RawLoadReader: Sendable {
     /// Connections that stop reading after the greeting: held open, never read.
     private let stalled = Mutex<[Int32]>([])
 
-    init(threads: Int, eventMarker: [UInt8], maxMessageBytes: Int = 1 << 24) {
-        loops = (0..<max(1, threads)).map { _ in ReaderLoop(eventMarker: eventMarker, maxMessageBytes: maxMessageBytes) }
+    init(threads: Int, eventMarker: [UInt8]) {
+        loops = (0..<max(1, threads)).map { _ in ReaderLoop(eventMarker: eventMarker) }
         for loop in loops { loop.start() }
     }
 
@@ -95,12 +95,10 @@ final class ReaderLoop: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let stopped = DispatchSemaphore(value: 0)
     private let eventMarker: [UInt8]
-    private let maxMessageBytes: Int
 
-    init(eventMarker: [UInt8], maxMessageBytes: Int) {
+    init(eventMarker: [UInt8]) {
         self.epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         self.eventMarker = eventMarker
-        self.maxMessageBytes = maxMessageBytes
     }
 
     func start() {
@@ -167,7 +165,7 @@ final class ReaderLoop: Sendable {
         for connection in adopted {
             let index = Int(connection.socket)
             if index >= readings.count { readings.append(contentsOf: repeatElement(nil, count: index - readings.count + 1)) }
-            readings[index] = Reading(scanner: ServerFrameScanner(maxMessageBytes: maxMessageBytes), tally: connection.tally)
+            readings[index] = Reading(scanner: ServerFrameScanner(), tally: connection.tally)
             let scanned = connection.leftover.withUnsafeBytes { scan($0, of: connection.socket, tally: connection.tally, in: &readings) }
             if !scanned { finish(connection.socket, tally: connection.tally, in: &readings) }
         }

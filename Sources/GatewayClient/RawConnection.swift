@@ -126,7 +126,7 @@ public final class RawConnection: Sendable {
     /// Takes one whole frame off the front of `buffer`, if one is there.
     public static func parseFrame(_ buffer: inout ByteBuffer) -> Frame? {
         guard let (headerLength, length) = buffer.withUnsafeReadableBytes({ ClientWire.frameLengths(in: $0) }),
-            buffer.readableBytes >= headerLength + length,
+            buffer.readableBytes - headerLength >= length,
             let first = buffer.readableBytesView.first
         else { return nil }
         buffer.moveReaderIndex(forwardBy: headerLength)
